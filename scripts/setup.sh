@@ -16,7 +16,7 @@ apt-get update -qq
 echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
 apt-get install -y -qq --no-install-recommends \
   g++ make python3 libpcap-dev libpcap0.8 iproute2 ethtool procps util-linux \
-  tshark tcpdump tcptrace tcpreplay iperf3 clang libclang-rt-14-dev valgrind \
+  tshark tcpdump tcptrace tcpreplay iperf3 time clang libclang-rt-14-dev valgrind \
   victoria-metrics influxdb chromium fonts-dejavu-core ca-certificates >/dev/null
 # Make sure neither database is left running from an earlier install.
 for svc in influxdb victoria-metrics; do systemctl stop "$svc" 2>/dev/null || true; done
