@@ -1,0 +1,6 @@
+// The sinks' public surface: the Sink contract and the InfluxDB writer with its flags.
+export type { Sink } from './sink';
+export * from './influx';
+export * from './influx-schema';
+export * from './influx-options';
+export { syntheticRows, writeSyntheticRows } from './influx-synthetic';

@@ -1,0 +1,95 @@
+// The --influx-* flags shared by `run` and `replay`, and their translation into an InfluxSink (or none).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { influxTokenSource } from '../config/secrets';
+import { INFLUX_APIS, INFLUX_DEFAULTS, InfluxSink, MIB, type InfluxApi, type InfluxSinkConfig, type SinkLogger, consoleSinkLogger } from './influx';
+
+/** What commander hands back for the flags added by addInfluxOptions. */
+export interface InfluxCliOptions {
+  influxUrl?: string;
+  influxApi?: InfluxApi;
+  influxOrg?: string;
+  influxBucket?: string;
+  influxRetentionPolicy?: string;
+  influxUser?: string;
+  influxTokenFile?: string;
+  influxMeasurement?: string;
+  influxHostTag?: string;
+  influxBatchMib?: number;
+  influxBacklogMib?: number;
+  influxFlushTimeoutS?: number;
+}
+
+function positiveNumber(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+/**
+ * Adds the InfluxDB flags to a command. There is no flag for the token itself: it comes from
+ * $INFLUX_TOKEN or --influx-token-file, because argv is visible to every user through ps.
+ */
+export function addInfluxOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--influx-url <url>', 'write windows and forecasts to this InfluxDB-compatible server (off when unset)'))
+    .addOption(new Option('--influx-api <api>', 'write API: v2 (/api/v2/write: InfluxDB 2.x/3.x, Cloud, VictoriaMetrics) or v1 (/write: InfluxDB 1.x)').choices(INFLUX_APIS).default(INFLUX_DEFAULTS.api))
+    .addOption(new Option('--influx-org <org>', 'v2 organisation'))
+    .addOption(new Option('--influx-bucket <name>', 'v2 bucket, or the v1 database').default(INFLUX_DEFAULTS.bucket))
+    .addOption(new Option('--influx-retention-policy <rp>', 'v1 retention policy (database default when unset)'))
+    .addOption(new Option('--influx-user <name>', 'v1 user for Basic auth; the token is the password (or give the token as user:password)'))
+    .addOption(new Option('--influx-token-file <path>', 'read the token from this file (default: $INFLUX_TOKEN); re-read after a 401/403'))
+    .addOption(new Option('--influx-measurement <name>', 'measurement name').default(INFLUX_DEFAULTS.measurement))
+    .addOption(new Option('--influx-host-tag <name>', 'value of the host tag (default: this host name)'))
+    .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').argParser(positiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
+    .addOption(
+      new Option('--influx-backlog-mib <n>', 'unsent data kept during an outage, MiB; beyond it the oldest points are dropped and counted')
+        .argParser(positiveNumber('--influx-backlog-mib'))
+        .default(INFLUX_DEFAULTS.maxBacklogBytes / MIB),
+    )
+    .addOption(
+      new Option('--influx-flush-timeout-s <s>', 'on shutdown, keep retrying unsent points this long')
+        .argParser(positiveNumber('--influx-flush-timeout-s'))
+        .default(INFLUX_DEFAULTS.flushTimeoutMs / 1000),
+    );
+}
+
+/** The sink configuration from parsed flags and the environment, or null when --influx-url is not given. */
+export function influxConfigFromOptions(opts: InfluxCliOptions, env: NodeJS.ProcessEnv = process.env, warn?: (msg: string) => void): InfluxSinkConfig | null {
+  if (!opts.influxUrl) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(opts.influxUrl);
+  } catch {
+    throw new Error(`--influx-url: not a URL: ${opts.influxUrl}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('--influx-url: only http and https are supported');
+  if (parsed.username || parsed.password) throw new Error('--influx-url: put credentials in $INFLUX_TOKEN or --influx-token-file, not in the URL');
+  const api = opts.influxApi ?? INFLUX_DEFAULTS.api;
+  const maxBatchBytes = Math.round((opts.influxBatchMib ?? INFLUX_DEFAULTS.maxBatchBytes / MIB) * MIB);
+  const maxBacklogBytes = Math.round((opts.influxBacklogMib ?? INFLUX_DEFAULTS.maxBacklogBytes / MIB) * MIB);
+  if (maxBatchBytes > maxBacklogBytes) throw new Error('--influx-batch-mib must not exceed --influx-backlog-mib');
+  return {
+    ...INFLUX_DEFAULTS,
+    url: opts.influxUrl,
+    api,
+    org: opts.influxOrg,
+    bucket: opts.influxBucket ?? INFLUX_DEFAULTS.bucket,
+    retentionPolicy: opts.influxRetentionPolicy,
+    username: opts.influxUser,
+    token: influxTokenSource({ tokenFile: opts.influxTokenFile, env, warn }),
+    measurement: opts.influxMeasurement ?? INFLUX_DEFAULTS.measurement,
+    host: opts.influxHostTag ?? hostname(),
+    maxBatchBytes,
+    maxBacklogBytes,
+    flushTimeoutMs: Math.round((opts.influxFlushTimeoutS ?? INFLUX_DEFAULTS.flushTimeoutMs / 1000) * 1000),
+  };
+}
+
+/** The sink for the daemon, or null when InfluxDB output is off. */
+export function createInfluxSink(opts: InfluxCliOptions, logger: SinkLogger = consoleSinkLogger, env: NodeJS.ProcessEnv = process.env): InfluxSink | null {
+  const cfg = influxConfigFromOptions(opts, env, (msg) => logger.warn({ sink: 'influx' }, msg));
+  return cfg ? new InfluxSink(cfg, logger) : null;
+}

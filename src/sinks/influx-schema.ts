@@ -1,0 +1,51 @@
+// What tcpcast writes to InfluxDB: measurement, tags, field names and the row -> line protocol mapping (the one source of truth for the writer, docs and Grafana).
+import { Point } from '@influxdata/influxdb-client';
+import type { WindowRow, WindowValueColumn } from '../features';
+
+export const DEFAULT_MEASUREMENT = 'traffic_prediction';
+export const DEFAULT_BUCKET = 'network_stats';
+
+/** Tag keys on every point: the host that captured, the interface, and the series (5-tuple key or `all`). */
+export const INFLUX_TAGS = ['host', 'iface', 'series'] as const;
+
+/**
+ * Field name -> window column. The names are the seed's (its Grafana dashboards query them), which is why
+ * they differ from the window columns (throughput_mbps is written as actual_throughput, and so on).
+ */
+export const INFLUX_VALUE_FIELDS = {
+  actual_throughput: 'throughput_mbps',
+  rtt_delay: 'delay',
+  bytes_in_flight: 'bif',
+  delay_gradient: 'delay_gradient',
+  bif_gradient: 'bif_gradient',
+  iat_mean: 'iat_mean',
+  iat_std: 'iat_std',
+  size: 'size',
+  is_silent: 'is_silent',
+} as const satisfies Record<string, WindowValueColumn>;
+
+export const PREDICTED_FIELD = 'predicted_throughput';
+
+/** Every field a point may carry (predicted_throughput is omitted while no forecast exists yet). */
+export const INFLUX_FIELDS = [...(Object.keys(INFLUX_VALUE_FIELDS) as (keyof typeof INFLUX_VALUE_FIELDS)[]), PREDICTED_FIELD] as const;
+export type InfluxField = (typeof INFLUX_FIELDS)[number];
+
+const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS) as [string, WindowValueColumn][];
+
+/**
+ * One window row as one line of line protocol, or undefined when it has no finite value at all.
+ * All fields are floats (no `i` suffix) so the field types never conflict between windows; a non-finite
+ * value (line protocol cannot carry NaN/Inf) leaves that field out of the point rather than the whole point.
+ * The timestamp is the window end in ns, taken from the bigint's decimal string so no float ever rounds it.
+ */
+export function rowToLineProtocol(row: WindowRow, measurement: string, host: string): string | undefined {
+  const point = new Point(measurement).tag('host', host).tag('iface', row.iface).tag('series', row.series);
+  for (const [field, column] of VALUE_FIELD_ENTRIES) {
+    const v = row.values[column];
+    if (Number.isFinite(v)) point.floatField(field, v);
+  }
+  const predicted = row.predictedThroughput;
+  if (predicted !== null && Number.isFinite(predicted)) point.floatField(PREDICTED_FIELD, predicted);
+  point.timestamp(row.windowEndNs.toString());
+  return point.toLineProtocol();
+}
