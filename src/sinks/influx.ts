@@ -157,6 +157,8 @@ export class InfluxSink implements Sink {
   private inFlightAbort: AbortController | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private seq = 0;
+  /** Largest merged request; lowered after a 413 so the split halves are not merged back together. */
+  private mergeLimitBytes: number;
   private attempt = 0;
   private closing = false;
   private closed = false;
@@ -210,6 +212,7 @@ export class InfluxSink implements Sink {
       this.writePath = `/write?${q}`;
     }
     this.token = c.token.read();
+    this.mergeLimitBytes = c.maxBatchBytes;
   }
 
   write(rows: WindowRow[]): void {
@@ -276,7 +279,7 @@ export class InfluxSink implements Sink {
     if (this.closed || this.inFlight || this.retryTimer || this.queue.length === 0) return;
     const first = this.queue.shift()!;
     const batch: Chunk = { firstSeq: first.firstSeq, lastSeq: first.lastSeq, lines: first.lines, bytes: first.bytes };
-    while (this.queue.length > 0 && batch.bytes + this.queue[0].bytes <= this.cfg.maxBatchBytes) {
+    while (this.queue.length > 0 && batch.bytes + this.queue[0].bytes <= this.mergeLimitBytes) {
       const next = this.queue.shift()!;
       batch.lines = batch.lines.concat(next.lines);
       batch.bytes += next.bytes;
@@ -350,6 +353,8 @@ export class InfluxSink implements Sink {
 
     if (info.verdict === 'split' && batch.lines.length > 1) {
       const half = Math.ceil(batch.lines.length / 2);
+      // The server's body limit is below this batch: remember it, or pump() would merge the halves again.
+      this.mergeLimitBytes = Math.max(1, Math.min(this.mergeLimitBytes, Math.floor(batch.bytes / 2)));
       this.queue.unshift(this.part(batch, 0, half), this.part(batch, half, batch.lines.length));
       this.log.warn({ sink: 'influx', url: this.url, status: info.status, lines: batch.lines.length }, 'influx request too large: splitting the batch');
       this.pump();
