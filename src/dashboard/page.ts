@@ -1,0 +1,74 @@
+// The dashboard page and its stylesheet; no inline script or style, so the CSP can stay at default-src 'self'.
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tcpcast live dashboard</title>
+<link rel="stylesheet" href="/uPlot.min.css">
+<link rel="stylesheet" href="/dashboard.css">
+</head>
+<body data-state="connecting" data-messages="0" data-snapshots="0" data-series="0">
+<header>
+  <h1>tcpcast</h1>
+  <span id="connection" class="connection">connecting…</span>
+  <span id="window-info"></span>
+  <span id="stats" class="stats"></span>
+</header>
+<section class="controls">
+  <label>Aggregate <select id="aggregate-select"></select></label>
+  <label>Flow <select id="flow-select"></select></label>
+</section>
+<section class="cards">
+  <div class="card">
+    <h2>Aggregate: forecast lag</h2>
+    <div class="lag" id="lag-aggregate" data-lag-ms="">–</div>
+    <div class="detail" id="error-aggregate"></div>
+  </div>
+  <div class="card">
+    <h2>Flow: forecast lag</h2>
+    <div class="lag" id="lag-flow" data-lag-ms="">–</div>
+    <div class="detail" id="error-flow"></div>
+  </div>
+  <div class="card">
+    <h2>Kernel drops</h2>
+    <div class="lag" id="kernel-dropped">–</div>
+    <div class="detail">packets the kernel dropped before capture saw them</div>
+  </div>
+</section>
+<p class="hint">Lag: shift of the predicted series against the actual one at the peak of their cross-correlation over the last windows; positive means the prediction trails, negative means it leads. Persistence (repeating the last window) trails by one window.</p>
+<section class="charts">
+  <figure class="chart" id="chart-aggregate" data-points="0"><figcaption>Aggregate throughput, Mbps: actual vs predicted</figcaption></figure>
+  <figure class="chart" id="chart-flow" data-points="0"><figcaption>Flow throughput, Mbps: actual vs predicted</figcaption></figure>
+  <figure class="chart" id="chart-lag" data-points="0"><figcaption>Measured lag, ms (aggregate and flow)</figcaption></figure>
+  <figure class="chart" id="chart-rtt" data-points="0"><figcaption>Flow RTT, ms</figcaption></figure>
+  <figure class="chart" id="chart-bif" data-points="0"><figcaption>Flow bytes in flight</figcaption></figure>
+  <figure class="chart" id="chart-drops" data-points="0"><figcaption>Kernel drops per window</figcaption></figure>
+</section>
+<script src="/uPlot.min.js"></script>
+<script src="/dashboard.js"></script>
+</body>
+</html>
+`;
+
+export const PAGE_CSS = `
+body { font-family: system-ui, sans-serif; margin: 0 1rem 1rem; color: #1d2330; background: #f6f7f9; }
+header { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; padding: .5rem 0; border-bottom: 1px solid #d8dce3; }
+h1 { font-size: 1.3rem; margin: 0; }
+h2 { font-size: .85rem; font-weight: 600; margin: 0 0 .3rem; color: #4a5364; }
+.connection { padding: .1rem .5rem; border-radius: .8rem; font-size: .8rem; background: #e3e6eb; }
+body[data-state="open"] .connection { background: #d4f2dc; color: #17652e; }
+body[data-state="closed"] .connection { background: #f8d9d9; color: #8a1c1c; }
+.stats { font-size: .8rem; color: #4a5364; font-variant-numeric: tabular-nums; }
+.controls { display: flex; gap: 1.5rem; margin: .7rem 0; }
+.controls select { min-width: 14rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .7rem; }
+.card { background: #fff; border: 1px solid #d8dce3; border-radius: .4rem; padding: .6rem .8rem; }
+.lag { font-size: 1.6rem; font-variant-numeric: tabular-nums; }
+.detail { font-size: .8rem; color: #4a5364; font-variant-numeric: tabular-nums; }
+.hint { font-size: .75rem; color: #6b7486; margin: .4rem 0 .7rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: .7rem; }
+.chart { background: #fff; border: 1px solid #d8dce3; border-radius: .4rem; margin: 0; padding: .4rem; min-width: 0; }
+.chart figcaption { font-size: .8rem; font-weight: 600; color: #4a5364; margin-bottom: .2rem; }
+`;
