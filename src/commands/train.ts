@@ -1,0 +1,52 @@
+// `tcpcast train --data CSV... --out DIR`: trains the LSTM forecaster on windows CSVs and writes an ONNX model dir.
+import { Command, Option } from 'commander';
+
+const intList = (v: string) => v.split(',').filter(Boolean).map((x) => {
+  const n = Number(x);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a list of positive integers: ${v}`);
+  return n;
+});
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train the next-window throughput LSTM on windows CSVs, export ONNX + model.json, verify and evaluate')
+    .requiredOption('--data <csv...>', 'windows CSVs (tcpcast windows / data/lab/<session>/windows.csv)')
+    .requiredOption('--out <dir>', 'output model directory')
+    .option('--lstm <units>', 'LSTM layer sizes, comma-separated', '128,128')
+    .option('--dense <units>', 'dense head hidden sizes before the output unit, comma-separated ("" for none)', '128,64')
+    .option('--seq-len <n>', 'windows of history per forecast', '15')
+    .option('--epochs <n>', 'maximum epochs', '60')
+    .option('--patience <n>', 'early stopping: epochs without validation improvement', '6')
+    .option('--batch-size <n>', 'minibatch size', '64')
+    .option('--lr <rate>', 'Adam learning rate', '0.001')
+    .option('--val-fraction <f>', 'fraction of sessions (link traces) held out for validation', '0.2')
+    .option('--seed <n>', 'seed for initialisation, split and shuffles', '42')
+    .option('--threshold-mbps <mbps>', 'congestion threshold for the evaluation AUC', '20')
+    .option('--synthetic', 'mark the model as trained on synthetic data in model.json', false)
+    .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
+    .action(async (o) => {
+      const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');
+      const { formatReport } = await import('../train/evaluate');
+      const result = await train({
+        ...DEFAULT_TRAIN_OPTIONS,
+        data: o.data,
+        outDir: o.out,
+        sequenceLength: Number(o.seqLen),
+        architecture: { lstm_units: intList(o.lstm), dense_units: o.dense === '' ? [] : intList(o.dense) },
+        epochs: Number(o.epochs),
+        patience: Number(o.patience),
+        batchSize: Number(o.batchSize),
+        learningRate: Number(o.lr),
+        validationFraction: Number(o.valFraction),
+        seed: Number(o.seed),
+        synthetic: Boolean(o.synthetic),
+        progress: o.progress !== false && process.stderr.isTTY === true,
+        eval: { ...DEFAULT_TRAIN_OPTIONS.eval, thresholdMbps: Number(o.thresholdMbps) },
+      });
+      process.stdout.write(
+        `model written to ${o.out} (${result.epochsRun} epochs, ${result.trainSeconds.toFixed(1)} s, export max diff ${result.exportMaxAbsDiffScaled.toExponential(2)})\n` +
+          `validation:\n${formatReport(result.evaluation)}\n`,
+      );
+    });
+}
