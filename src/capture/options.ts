@@ -1,0 +1,95 @@
+// Capture options: validation and defaults live here (policy in TypeScript); native code receives a complete, checked struct.
+import { Errors } from '../errors';
+import type { NativeCaptureOptions } from '../native';
+
+/** Live captures leave loopback out unless the user gives a filter: local chatter is not the link being forecast. */
+export const DEFAULT_LIVE_BPF = 'not (net 127.0.0.0/8 or ip6 host ::1)';
+/**
+ * Headers only: Ethernet (14) + two VLAN tags (8) + IPv6 (40) with a few extension headers (~24) + TCP with full
+ * options (60) fits in 146; 128 covers everything but stacked IPv6 extensions, and keeps the ring 10x denser
+ * than full frames at 1500 bytes (fewer drops under load).
+ */
+export const DEFAULT_SNAPLEN = 128;
+/** Kernel ring per handle, KiB (tcpdump's -B unit): 32 MiB holds ~1 s of a 10 Gb/s link's headers. */
+export const DEFAULT_BUFFER_KIB = 32 * 1024;
+export const DEFAULT_WINDOW_MS = 50;
+export const DEFAULT_TOP_K = 20;
+export const DEFAULT_MAX_FLOWS = 65536;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** How often an idle live link closes its silent windows: well under a window, cheap (one poll timeout). */
+export const DEFAULT_TICK_MS = 10;
+export const DEFAULT_QUEUE_BATCHES = 64;
+
+const NS_PER_MS = 1_000_000;
+
+export interface CaptureOptions {
+  /** pcap/pcapng files ('-' = stdin). Exactly one of files/interfaces. */
+  files?: string[];
+  /** Live interfaces; 'any' captures all (per-interface series through the SLL2 ifindex). */
+  interfaces?: string[];
+  /** tcpdump-style filter, as one string or trailing words; default: DEFAULT_LIVE_BPF live, none for files. */
+  bpf?: string | string[];
+  snaplen?: number;
+  bufferKib?: number;
+  promisc?: boolean;
+  /** File replay pacing: 0 = as fast as possible, 1 = real time, N = N x. */
+  speed?: number;
+  windowMs?: number;
+  topK?: number;
+  maxFlows?: number;
+  idleTimeoutMs?: number;
+  /** Per-packet records (the `packets` command) in addition to windows. */
+  perPacket?: boolean;
+  tickMs?: number;
+  /** Bound of the native queue, in batches: files wait when full, live drops the oldest batch (counted). */
+  queueBatches?: number;
+  /** pcap_activate warnings; default: process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) throw Errors.invalidOption(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  return v;
+}
+
+function real(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw Errors.invalidOption(`${name} must be a number in [${min}, ${max}], got ${value}`);
+  return v;
+}
+
+export function bpfText(bpf: string | string[] | undefined): string | undefined {
+  if (bpf === undefined) return undefined;
+  return (Array.isArray(bpf) ? bpf.join(' ') : bpf).trim();
+}
+
+export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
+  const files = o.files ?? [];
+  const interfaces = o.interfaces ?? [];
+  if (files.length === 0 && interfaces.length === 0) throw Errors.invalidOption('no capture source: give a file or an interface');
+  if (files.length > 0 && interfaces.length > 0) throw Errors.invalidOption('give files or interfaces, not both');
+  for (const s of [...files, ...interfaces]) {
+    if (typeof s !== 'string' || s.length === 0) throw Errors.invalidOption('empty source name');
+  }
+  if (files.filter((f) => f === '-').length > 1) throw Errors.invalidOption('stdin (-) can be read once');
+  const live = interfaces.length > 0;
+  const userBpf = bpfText(o.bpf);
+  const windowMs = real('windowMs', o.windowMs, DEFAULT_WINDOW_MS, 1, 3_600_000);
+  return {
+    files,
+    interfaces,
+    bpf: userBpf ?? (live ? DEFAULT_LIVE_BPF : ''),
+    snaplen: int('snaplen', o.snaplen, DEFAULT_SNAPLEN, 64, 262144),
+    bufferKib: int('bufferKib', o.bufferKib, DEFAULT_BUFFER_KIB, 64, 4 * 1024 * 1024),
+    promisc: o.promisc ?? false,
+    speed: real('speed', o.speed, 0, 0, 1e6),
+    tickNs: Math.round(real('tickMs', o.tickMs, DEFAULT_TICK_MS, 1, 1000) * NS_PER_MS),
+    queueBatches: int('queueBatches', o.queueBatches, DEFAULT_QUEUE_BATCHES, 1, 1 << 20),
+    windowNs: Math.round(windowMs * NS_PER_MS),
+    topK: int('topK', o.topK, DEFAULT_TOP_K, 0, 100_000),
+    maxFlows: int('maxFlows', o.maxFlows, DEFAULT_MAX_FLOWS, 1, 1 << 26),
+    idleTimeoutNs: Math.round(real('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
+    perPacket: o.perPacket ?? false,
+  };
+}

@@ -1,0 +1,152 @@
+// The one place that loads the addon (build/Release/tcpcast.node); these types are the whole native/TS boundary.
+import { join } from 'node:path';
+import type { SeriesInfo } from '../features';
+import { TcpcastError } from '../errors';
+
+/** Options exactly as native/addon.cc reads them; src/capture validates and defaults them first. */
+export interface NativeCaptureOptions {
+  files: string[];
+  interfaces: string[];
+  bpf: string;
+  snaplen: number;
+  bufferKib: number;
+  promisc: boolean;
+  speed: number;
+  tickNs: number;
+  queueBatches: number;
+  windowNs: number;
+  topK: number;
+  maxFlows: number;
+  idleTimeoutNs: number;
+  perPacket: boolean;
+}
+
+/** Closed windows of one batch, columnar (row-major values, WINDOW_VALUE_COLUMNS wide). */
+export interface NativeWindowBatch {
+  count: number;
+  series: Uint32Array;
+  windowEndNs: BigInt64Array;
+  values: Float64Array;
+  newSeries: SeriesInfo[];
+}
+
+/** Per-packet records of one batch, columnar; -1 in a Float64 column means "tshark prints nothing". */
+export interface PacketBatch {
+  count: number;
+  frameNumber: Float64Array;
+  /** Capture time split into whole epoch seconds and the nanoseconds within that second. */
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  stream: Uint32Array;
+  ipVersion: Uint8Array;
+  /** 16 bytes per packet; IPv4 uses the first 4. */
+  src: Uint8Array;
+  dst: Uint8Array;
+  sport: Uint16Array;
+  dport: Uint16Array;
+  tcpLen: Uint32Array;
+  ackRttNs: Float64Array;
+  bytesInFlight: Float64Array;
+  tsRttNs: Float64Array;
+  retransmission: Uint8Array;
+}
+
+/** One item of the native queue. `end` is the last item ever; `error` ends its source (after the data before it). */
+export interface NativeQueueItem {
+  end: boolean;
+  windows?: NativeWindowBatch;
+  packets?: PacketBatch;
+  error?: TcpcastError;
+  warning?: string;
+}
+
+export interface NativeCounters {
+  frames: number;
+  tcpPackets: number;
+  notIp: number;
+  notTcp: number;
+  fragments: number;
+  truncated: number;
+  malformed: number;
+  unsupportedLink: number;
+  flowsCreated: number;
+  flowsEvictedIdle: number;
+  flowsTableFull: number;
+  flowsActive: number;
+  retransmissions: number;
+  ackRttSamples: number;
+  tsRttSamples: number;
+  windowsEmitted: number;
+}
+
+/** pcap_stats of one source (files report frames read as received). */
+export interface NativePcapStats {
+  source: string;
+  live: boolean;
+  received: number;
+  dropped: number;
+  ifDropped: number;
+}
+
+export interface NativeCaptureStats {
+  counters: NativeCounters;
+  pcap: NativePcapStats[];
+  batchesDropped: number;
+  windowsDropped: number;
+  packetsDropped: number;
+  queueLength: number;
+}
+
+export interface NativeCaptureHandle {
+  start(): void;
+  stop(): void;
+  take(max: number): NativeQueueItem[];
+  stats(): NativeCaptureStats;
+  linktypes(): number[];
+  close(): void;
+}
+
+export interface DeviceAddress {
+  family: string;
+  addr: string;
+  netmask?: string;
+  broadcast?: string;
+}
+
+export interface DeviceInfo {
+  name: string;
+  description: string;
+  flags: string[];
+  addresses: DeviceAddress[];
+}
+
+export interface NativeAddon {
+  setErrorClass(cls: typeof TcpcastError): void;
+  listDevices(): DeviceInfo[];
+  dropPrivileges(user: string): void;
+  pcapVersion: string;
+  /** Opens every source (throws TcpcastError with a code); onReadable is called when the queue becomes non-empty. */
+  CaptureHandle: new (options: NativeCaptureOptions, onReadable: () => void) => NativeCaptureHandle;
+}
+
+/** dist/src/native/index.js -> <repo>/build/Release/tcpcast.node, so it works from the compiled tree. */
+export const ADDON_PATH = join(__dirname, '..', '..', '..', 'build', 'Release', 'tcpcast.node');
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once and hands it the error class; a missing build is a clear, coded error. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  let loaded: NativeAddon;
+  try {
+    loaded = require(ADDON_PATH) as NativeAddon;
+  } catch (err) {
+    throw new TcpcastError(
+      `cannot load the native addon ${ADDON_PATH} (run npm run build:native): ${(err as Error).message}`,
+      'ERR_ADDON_MISSING',
+    );
+  }
+  loaded.setErrorClass(TcpcastError);
+  addon = loaded;
+  return addon;
+}
