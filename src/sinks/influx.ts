@@ -166,7 +166,8 @@ export class InfluxSink implements Sink {
 
   // Failure bookkeeping for one-line-per-event logging.
   private failingSince = 0;
-  private failingReason = '';
+  /** HTTP status of the ongoing failure (0: network): a new line is logged when it changes, not per retry. */
+  private failingStatus = -1;
   private lastFailureLogMs = 0;
   private lastDropLogMs = 0;
   private lastRejectLogMs = 0;
@@ -333,7 +334,7 @@ export class InfluxSink implements Sink {
         'influx writes recovered',
       );
       this.failingSince = 0;
-      this.failingReason = '';
+      this.failingStatus = -1;
     }
     this.attempt = 0;
     this.notifyWaiters();
@@ -387,9 +388,9 @@ export class InfluxSink implements Sink {
     const delayMs = this.retryDelayMs(this.attempt, info.retryAfterMs);
     const firstFailure = this.failingSince === 0;
     if (firstFailure) this.failingSince = now;
-    if (firstFailure || info.reason !== this.failingReason || now - this.lastFailureLogMs >= this.cfg.logRepeatMs) {
+    if (firstFailure || info.status !== this.failingStatus || now - this.lastFailureLogMs >= this.cfg.logRepeatMs) {
       this.lastFailureLogMs = now;
-      this.failingReason = info.reason;
+      this.failingStatus = info.status;
       this.log.warn(
         { sink: 'influx', url: this.url, status: info.status, error: info.reason, attempt: this.attempt, retry_in_ms: delayMs, backlog_bytes: this.backlogBytes, backlog_points: this.backlogPoints },
         firstFailure ? 'influx write failed; retrying with backoff' : 'influx writes still failing; retrying with backoff',
