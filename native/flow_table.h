@@ -1,0 +1,169 @@
+// The connection table: one entry per TCP connection with both directions (pping style), Wireshark-compatible
+// sequence analysis (ack RTT, bytes in flight, retransmissions) and the TCP-timestamp RTT, bounded in memory.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "packet.h"
+#include "types.h"
+
+namespace tcpcast {
+
+constexpr uint32_t NO_FLOW = 0xffffffffu;
+constexpr uint32_t NO_STREAM = 0xffffffffu;
+
+// Wireshark keeps at most this many unacked segments per direction (TCP_MAX_UNACKED_SEGMENTS); we do too,
+// so that bytes in flight agree when ACKs are not captured.
+constexpr uint32_t MAX_UNACKED_PER_DIRECTION = 10000;
+// Bound on unacked segments summed over all flows (16 bytes each: 64 MiB). Beyond it, new segments are
+// not remembered (counted in FlowTable::segments_dropped) -- only a capture without ACKs can get here.
+constexpr uint64_t MAX_UNACKED_TOTAL = 4u << 20;
+// TSval values remembered per direction while waiting for their echo (pping's "timestamp table").
+constexpr int TS_PENDING = 16;
+
+// Canonical 5-tuple: endpoint a is the smaller (address, port) pair, so both directions share one key.
+struct FlowKey {
+  uint8_t ip_version;
+  uint8_t a[16];
+  uint8_t b[16];
+  uint16_t port_a;
+  uint16_t port_b;
+};
+
+struct UnackedSegment {
+  uint32_t seq;
+  uint32_t nextseq;  // seq + len (+1 for SYN/FIN)
+  int64_t ts_ns;
+};
+
+struct PendingTsval {
+  uint32_t tsval;
+  int64_t first_seen_ns;
+};
+
+// One direction of a connection. The first block mirrors Wireshark's tcp_flow_t/tcp_analyze_seq_flow_info_t
+// (same names, same "0 means unknown" quirks), because bytes in flight and ack RTT must match tshark.
+struct FlowDirection {
+  bool base_seq_set;
+  uint32_t base_seq;
+  uint32_t nextseq;          // highest seq + len seen (0 = none yet, as in Wireshark)
+  uint32_t maxseqtobeacked;
+  uint32_t lastack;
+  uint32_t window;           // raw window of the last segment; 0xffffffff before the first
+  bool valid_bif;            // cleared by a sequence gap, set again by an ACK from the other side
+  uint32_t lastsegmentflags; // keep-alive / zero-window-probe flags of the last segment
+  uint8_t num_sack;          // SACK blocks of the last segment of this direction (Wireshark keeps 3)
+  uint32_t sack_left[3];
+  uint32_t sack_right[3];
+  std::vector<UnackedSegment> unacked;  // insertion order; live part is [unacked_head, size)
+  uint32_t unacked_head;
+
+  // Our own bookkeeping.
+  uint64_t payload_bytes;
+  uint64_t packets;
+  int64_t last_bif;          // last bytes-in-flight value reported for this direction (0 before any)
+  bool fin_seen;
+  bool rst_seen;
+  // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.
+  PendingTsval pending[TS_PENDING];
+  uint8_t pending_start;
+  uint8_t pending_count;
+  bool have_last_tsval;
+  uint32_t last_tsval;
+  bool have_last_tsecr;
+  uint32_t last_tsecr;       // last TSecr matched (or tried) from this direction: later equal ones are not samples
+};
+
+struct Flow {
+  FlowKey key;
+  uint64_t hash;
+  bool in_use;
+  uint8_t initiator;         // direction index (0: a->b, 1: b->a) of the endpoint that opened the connection
+  uint32_t stream;           // tcp.stream
+  uint32_t iface;            // caller's interface id of the first packet
+  int64_t first_ns;
+  int64_t last_ns;
+  uint32_t lru_prev;         // idle-eviction list, least recently seen first
+  uint32_t lru_next;
+  uint32_t series;           // per-flow window series slot, or NO_FLOW; owned by the window module
+  int64_t bif_in_sum;        // what this flow currently contributes to its interface's summed BIF (window module)
+  FlowDirection dir[2];
+
+  uint64_t payload_bytes() const { return dir[0].payload_bytes + dir[1].payload_bytes; }
+  // Data direction: the one that sent more payload; its last BIF is the connection's bytes in flight.
+  int64_t bytes_in_flight() const {
+    return dir[0].payload_bytes >= dir[1].payload_bytes ? dir[0].last_bif : dir[1].last_bif;
+  }
+};
+
+// What the table learned from one segment.
+struct SegmentResult {
+  uint32_t flow;             // slot id, stable while the flow lives; NO_FLOW when not tracked
+  uint32_t stream;
+  uint8_t dir;               // 0: a->b, 1: b->a
+  bool new_connection;       // first packet of this connection (new slot or port reuse)
+  bool retransmission;
+  int64_t ack_rtt_ns;        // -1 when tshark prints nothing
+  int64_t bytes_in_flight;   // -1 when tshark prints nothing
+  int64_t ts_rtt_ns;         // -1 when no TSecr matched
+};
+
+// Told about every connection that leaves the table (idle eviction, or replaced by a new one on port reuse)
+// before its slot is reused.
+using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow);
+
+class FlowTable {
+ public:
+  FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters);
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  void set_end_hook(FlowEndHook hook, void* ctx) {
+    end_hook_ = hook;
+    end_ctx_ = ctx;
+  }
+
+  // Runs one TCP segment through the table. Returns false (and result->flow == NO_FLOW) when the
+  // table is full; evicts idle flows first.
+  bool update(const PacketView& pkt, uint32_t iface, SegmentResult* result);
+
+  // Evicts flows not seen for idle_timeout_ns before now_ns.
+  void expire(int64_t now_ns);
+
+  const Flow& flow(uint32_t id) const { return slots_[id]; }
+  Flow& flow(uint32_t id) { return slots_[id]; }
+  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+  uint32_t active() const { return active_; }
+  uint64_t segments_stored() const { return segments_total_; }
+  uint64_t segments_dropped() const { return segments_dropped_; }
+
+ private:
+  uint32_t find(const FlowKey& key, uint64_t hash) const;
+  uint32_t insert(const FlowKey& key, uint64_t hash, int64_t now_ns);
+  void remove(uint32_t id);
+  void end_flow(uint32_t id);
+  void reset_flow(Flow& f);
+  void lru_unlink(uint32_t id);
+  void lru_push_back(uint32_t id);
+  void analyze(Flow& f, int d, const PacketView& p, SegmentResult* r);
+  void process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, SegmentResult* r);
+  void ts_rtt(Flow& f, int d, const PacketView& p, SegmentResult* r);
+
+  std::vector<Flow> slots_;
+  std::vector<uint32_t> index_;   // open addressing, linear probing; slot id + 1, 0 = empty
+  uint64_t index_mask_;
+  std::vector<uint32_t> free_;    // free slot ids
+  uint32_t lru_head_;
+  uint32_t lru_tail_;
+  uint32_t active_;
+  uint32_t next_stream_;
+  int64_t idle_timeout_ns_;
+  uint64_t segments_total_;
+  uint64_t segments_dropped_;
+  Counters* counters_;
+  FlowEndHook end_hook_;
+  void* end_ctx_;
+};
+
+}  // namespace tcpcast

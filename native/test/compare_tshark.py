@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Compares tcpcast-dump with tshark 4.0 on pcap files: BIF, ack RTT (to 1 us) and stream agreement."""
+import subprocess
+import sys
+
+FIELDS = ['frame.number', 'frame.time_epoch', 'tcp.stream', 'ip.src', 'tcp.srcport', 'ip.dst', 'tcp.dstport',
+          'tcp.len', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', 'ipv6.src', 'ipv6.dst']
+
+
+def tshark_rows(path):
+    cmd = ['tshark', '-r', path, '-Y', 'tcp', '-T', 'fields']
+    for f in FIELDS:
+        cmd += ['-e', f]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rows = {}
+    for line in out.splitlines():
+        c = line.split('\t')
+        if not c[3]:
+            c[3], c[5] = c[10], c[11]
+        rows[int(c[0])] = c[:10]
+    return rows
+
+
+def dump_rows(dump, path):
+    out = subprocess.run([dump, path], check=True, capture_output=True, text=True).stdout
+    return {int(l.split('\t')[0]): l.split('\t') for l in out.splitlines()}
+
+
+def rtt_us(s):
+    return round(float(s) * 1e6)
+
+
+def compare(dump, path, verbose):
+    t, d = tshark_rows(path), dump_rows(dump, path)
+    st = dict(frames_t=len(t), frames_d=len(d), missing=0, field_diff=0, bif_n=0, bif_ok=0, bif_extra=0,
+              rtt_n=0, rtt_ok=0, rtt_extra=0)
+    shown = 0
+    for num, tr in t.items():
+        dr = d.get(num)
+        if dr is None:
+            st['missing'] += 1
+            continue
+        if tr[:8] != dr[:8]:
+            st['field_diff'] += 1
+        bad = False
+        if tr[9]:
+            st['bif_n'] += 1
+            if tr[9].split(',')[0] == dr[9]:
+                st['bif_ok'] += 1
+            else:
+                bad = True
+        elif dr[9]:
+            st['bif_extra'] += 1
+            bad = True
+        if tr[8]:
+            st['rtt_n'] += 1
+            if dr[8] and abs(rtt_us(tr[8].split(',')[0]) - rtt_us(dr[8])) <= 1:
+                st['rtt_ok'] += 1
+            else:
+                bad = True
+        elif dr[8]:
+            st['rtt_extra'] += 1
+            bad = True
+        if (bad or tr[:8] != dr[:8]) and verbose and shown < 15:
+            shown += 1
+            print('  tshark:', '\t'.join(tr), '\n  ours:  ', '\t'.join(dr), file=sys.stderr)
+    return st
+
+
+def main():
+    dump = 'build-native/tcpcast-dump'
+    args = sys.argv[1:]
+    verbose = '-v' in args
+    args = [a for a in args if a != '-v']
+    fail = False
+    for path in args:
+        s = compare(dump, path, verbose)
+        bif = s['bif_ok'] / s['bif_n'] if s['bif_n'] else 1.0
+        rtt = s['rtt_ok'] / s['rtt_n'] if s['rtt_n'] else 1.0
+        extra = (s['bif_extra'] + s['rtt_extra']) / max(1, s['bif_n'] + s['rtt_n'])
+        ok = bif >= 0.999 and rtt >= 0.999 and extra <= 0.001 and s['missing'] == 0 and s['field_diff'] == 0
+        fail |= not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {path}: packets {s['frames_t']} (ours {s['frames_d']}, missing {s['missing']},"
+              f" field diffs {s['field_diff']}), bif {s['bif_ok']}/{s['bif_n']} ({bif:.5f}) extra {s['bif_extra']},"
+              f" ack_rtt {s['rtt_ok']}/{s['rtt_n']} ({rtt:.5f}) extra {s['rtt_extra']}")
+    sys.exit(1 if fail else 0)
+
+
+if __name__ == '__main__':
+    main()
