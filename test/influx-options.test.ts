@@ -91,3 +91,20 @@ describe('influx token sources', () => {
     }
   });
 });
+
+describe('influx flags from the environment', () => {
+  it('take TCPCAST_INFLUX_* values, and a flag wins over its variable', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.TCPCAST_INFLUX_URL = 'http://127.0.0.1:9999';
+      process.env.TCPCAST_INFLUX_API = 'v1';
+      process.env.TCPCAST_INFLUX_BACKLOG_MIB = '4';
+      const cfg = influxConfigFromOptions(parse(['--influx-api', 'v2']), {})!;
+      assert.equal(cfg.url, 'http://127.0.0.1:9999');
+      assert.equal(cfg.api, 'v2');
+      assert.equal(cfg.maxBacklogBytes, 4 * MIB);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    }
+  });
+});

@@ -29,28 +29,29 @@ function positiveNumber(name: string): (v: string) => number {
 }
 
 /**
- * Adds the InfluxDB flags to a command. There is no flag for the token itself: it comes from
+ * Adds the InfluxDB flags to a command, each also settable as TCPCAST_INFLUX_* (like the daemon's other flags,
+ * so containers and the config file can set them). There is no flag for the token itself: it comes from
  * $INFLUX_TOKEN or --influx-token-file, because argv is visible to every user through ps.
  */
 export function addInfluxOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--influx-url <url>', 'write windows and forecasts to this InfluxDB-compatible server (off when unset)'))
-    .addOption(new Option('--influx-api <api>', 'write API: v2 (/api/v2/write: InfluxDB 2.x/3.x, Cloud, VictoriaMetrics) or v1 (/write: InfluxDB 1.x)').choices(INFLUX_APIS).default(INFLUX_DEFAULTS.api))
-    .addOption(new Option('--influx-org <org>', 'v2 organisation'))
-    .addOption(new Option('--influx-bucket <name>', 'v2 bucket, or the v1 database').default(INFLUX_DEFAULTS.bucket))
-    .addOption(new Option('--influx-retention-policy <rp>', 'v1 retention policy (database default when unset)'))
-    .addOption(new Option('--influx-user <name>', 'v1 user for Basic auth; the token is the password (or give the token as user:password)'))
-    .addOption(new Option('--influx-token-file <path>', 'read the token from this file (default: $INFLUX_TOKEN); re-read after a 401/403'))
-    .addOption(new Option('--influx-measurement <name>', 'measurement name').default(INFLUX_DEFAULTS.measurement))
-    .addOption(new Option('--influx-host-tag <name>', 'value of the host tag (default: this host name)'))
-    .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').argParser(positiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
+    .addOption(new Option('--influx-url <url>', 'write windows and forecasts to this InfluxDB-compatible server (off when unset)').env('TCPCAST_INFLUX_URL'))
+    .addOption(new Option('--influx-api <api>', 'write API: v2 (/api/v2/write: InfluxDB 2.x/3.x, Cloud, VictoriaMetrics) or v1 (/write: InfluxDB 1.x)').env('TCPCAST_INFLUX_API').choices(INFLUX_APIS).default(INFLUX_DEFAULTS.api))
+    .addOption(new Option('--influx-org <org>', 'v2 organisation').env('TCPCAST_INFLUX_ORG'))
+    .addOption(new Option('--influx-bucket <name>', 'v2 bucket, or the v1 database').env('TCPCAST_INFLUX_BUCKET').default(INFLUX_DEFAULTS.bucket))
+    .addOption(new Option('--influx-retention-policy <rp>', 'v1 retention policy (database default when unset)').env('TCPCAST_INFLUX_RETENTION_POLICY'))
+    .addOption(new Option('--influx-user <name>', 'v1 user for Basic auth; the token is the password (or give the token as user:password)').env('TCPCAST_INFLUX_USER'))
+    .addOption(new Option('--influx-token-file <path>', 'read the token from this file (default: $INFLUX_TOKEN); re-read after a 401/403').env('TCPCAST_INFLUX_TOKEN_FILE'))
+    .addOption(new Option('--influx-measurement <name>', 'measurement name').env('TCPCAST_INFLUX_MEASUREMENT').default(INFLUX_DEFAULTS.measurement))
+    .addOption(new Option('--influx-host-tag <name>', 'value of the host tag (default: this host name)').env('TCPCAST_INFLUX_HOST_TAG'))
+    .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').env('TCPCAST_INFLUX_BATCH_MIB').argParser(positiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
     .addOption(
-      new Option('--influx-backlog-mib <n>', 'unsent data kept during an outage, MiB; beyond it the oldest points are dropped and counted')
+      new Option('--influx-backlog-mib <n>', 'unsent data kept during an outage, MiB; beyond it the oldest points are dropped and counted').env('TCPCAST_INFLUX_BACKLOG_MIB')
         .argParser(positiveNumber('--influx-backlog-mib'))
         .default(INFLUX_DEFAULTS.maxBacklogBytes / MIB),
     )
     .addOption(
-      new Option('--influx-flush-timeout-s <s>', 'on shutdown, keep retrying unsent points this long')
+      new Option('--influx-flush-timeout-s <s>', 'on shutdown, keep retrying unsent points this long').env('TCPCAST_INFLUX_FLUSH_TIMEOUT_S')
         .argParser(positiveNumber('--influx-flush-timeout-s'))
         .default(INFLUX_DEFAULTS.flushTimeoutMs / 1000),
     );
