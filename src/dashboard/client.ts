@@ -32,8 +32,6 @@
   let stats: Record<string, number> = {};
   let aggregateId: number | null = null;
   let flowId: number | null = null;
-  /** Once the user picks a flow, new series no longer take over the selection. */
-  let flowChosenByUser = false;
   let messages = 0;
   let snapshots = 0;
   let frameRequested = false;
@@ -86,13 +84,21 @@
     for (const { plot, figure } of Object.values(charts)) plot.setSize({ width: chartWidth(figure), height: CHART_HEIGHT_PX });
   });
 
+  /** The user's picks, by name: server ids restart with the daemon, names survive it (and a flow's return). */
+  let chosenAggregate: string | null = null;
+  let chosenFlow: string | null = null;
+  const nameOf = (s: { iface: string; key: string }) => `${s.iface}\u0000${s.key}`;
+
   aggregateSelect.addEventListener('change', () => {
     aggregateId = Number(aggregateSelect.value);
+    const s = series.get(aggregateId);
+    chosenAggregate = s ? nameOf(s) : null;
     schedule();
   });
   flowSelect.addEventListener('change', () => {
     flowId = Number(flowSelect.value);
-    flowChosenByUser = true;
+    const s = series.get(flowId);
+    chosenFlow = s ? nameOf(s) : null;
     schedule();
   });
 
@@ -102,17 +108,21 @@
 
   function addSeries(s: SeriesState): void {
     series.set(s.id, s);
-    const option = new Option(label(s), String(s.id));
-    flowSelect.add(option);
+    const name = nameOf(s);
+    flowSelect.add(new Option(label(s), String(s.id)));
     if (s.key === 'all') {
       aggregateSelect.add(new Option(label(s), String(s.id)));
-      if (aggregateId === null) {
+      const current = aggregateId === null ? undefined : series.get(aggregateId);
+      if (name === chosenAggregate || current === undefined) {
         aggregateId = s.id;
         aggregateSelect.value = String(s.id);
       }
     }
-    // Default flow: the first connection (the aggregate is already on its own chart), else the aggregate.
-    if (!flowChosenByUser && (flowId === null || (s.key !== 'all' && series.get(flowId)?.key === 'all'))) {
+    // Default flow: the first connection (the aggregate is already on its own chart), else the aggregate;
+    // the user's pick wins whenever it is (back) in the list.
+    const current = flowId === null ? undefined : series.get(flowId);
+    const currentIsChosen = current !== undefined && nameOf(current) === chosenFlow;
+    if (name === chosenFlow || (!currentIsChosen && (current === undefined || (s.key !== 'all' && current.key === 'all')))) {
       flowId = s.id;
       flowSelect.value = String(s.id);
     }
@@ -125,10 +135,7 @@
       if (option) option.remove();
     }
     if (aggregateId === id) aggregateId = aggregateSelect.options.length > 0 ? Number(aggregateSelect.options[0].value) : null;
-    if (flowId === id) {
-      flowId = flowSelect.options.length > 0 ? Number(flowSelect.options[0].value) : null;
-      flowChosenByUser = false;
-    }
+    if (flowId === id) flowId = flowSelect.options.length > 0 ? Number(flowSelect.options[0].value) : null;
     if (aggregateId !== null) aggregateSelect.value = String(aggregateId);
     if (flowId !== null) flowSelect.value = String(flowId);
   }
@@ -148,20 +155,9 @@
     series.clear();
     aggregateSelect.length = 0;
     flowSelect.length = 0;
-    const previousAggregate = aggregateId;
-    const previousFlow = flowId;
     aggregateId = null;
     flowId = null;
     for (const s of m.series) addSeries({ ...s });
-    // Series ids are the server's; after a daemon restart they may name other series, so keep a choice only if it still exists.
-    if (previousAggregate !== null && series.get(previousAggregate)?.key === 'all') {
-      aggregateId = previousAggregate;
-      aggregateSelect.value = String(aggregateId);
-    }
-    if (flowChosenByUser && previousFlow !== null && series.has(previousFlow)) {
-      flowId = previousFlow;
-      flowSelect.value = String(flowId);
-    } else flowChosenByUser = false;
     dropsT = m.drops.t;
     dropsCount = m.drops.kernelDropped;
     stats = m.stats;
@@ -224,7 +220,8 @@
       lagEl.dataset.lagMs = '';
       errorEl.textContent = s ? (p && p.predictedWindows > 0 ? `${p.predictedWindows} windows with a forecast: too few or flat` : 'no forecasts yet') : 'no series yet';
     } else {
-      lagEl.textContent = `${p.lagMs > 0 ? '+' : ''}${p.lagMs} ms (${p.lagWindows! > 0 ? '+' : ''}${p.lagWindows} windows)`;
+      const windows = p.lagWindows!;
+      lagEl.textContent = `${p.lagMs > 0 ? '+' : ''}${p.lagMs} ms (${windows > 0 ? '+' : ''}${windows} window${Math.abs(windows) === 1 ? '' : 's'})`;
       lagEl.dataset.lagMs = String(p.lagMs);
       const skill = p.mae !== null && p.persistenceMae ? 1 - p.mae / p.persistenceMae : null;
       errorEl.textContent =

@@ -6,6 +6,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tcpcast live dashboard</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/uPlot.min.css">
 <link rel="stylesheet" href="/dashboard.css">
 </head>
@@ -72,3 +73,6 @@ body[data-state="closed"] .connection { background: #f8d9d9; color: #8a1c1c; }
 .chart { background: #fff; border: 1px solid #d8dce3; border-radius: .4rem; margin: 0; padding: .4rem; min-width: 0; }
 .chart figcaption { font-size: .8rem; font-weight: 600; color: #4a5364; margin-bottom: .2rem; }
 `;
+
+/** Linked from the page so the browser does not ask for /favicon.ico (a 404 in its console otherwise). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M1 12 L5 6 L9 9 L15 2" fill="none" stroke="#2563eb" stroke-width="2"/></svg>`;

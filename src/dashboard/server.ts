@@ -11,7 +11,7 @@ import type { WindowRow } from '../features';
 import type { Sink } from '../sinks/sink';
 import type { Logger } from '../log';
 import { DashboardHistory } from './history';
-import { PAGE_CSS, PAGE_HTML } from './page';
+import { FAVICON_SVG, PAGE_CSS, PAGE_HTML } from './page';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, dashboardUrl } from './address';
 
 export interface DashboardOptions {
@@ -67,6 +67,7 @@ function loadAssets(): Map<string, Asset> {
   return new Map<string, Asset>([
     ['/', { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_HTML) }],
     ['/dashboard.css', { type: css, body: Buffer.from(PAGE_CSS) }],
+    ['/favicon.svg', { type: 'image/svg+xml', body: Buffer.from(FAVICON_SVG) }],
     // Resolved from the compiled module's directory, so it works from dist/.
     ['/dashboard.js', { type: js, body: readFileSync(join(__dirname, 'client.js')) }],
     ['/uPlot.min.js', { type: js, body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')) }],
