@@ -1,0 +1,28 @@
+// `tcpcast packets FILE [BPF...]`: one TSV row per TCP packet in tshark's field layout (see src/capture/packet-tsv.ts).
+import type { Command } from 'commander';
+import { openCapture } from '../capture';
+import { PacketTsvFormatter } from '../capture/packet-tsv';
+import { ChunkWriter } from '../capture/write-stream';
+
+export async function runPackets(file: string, bpf: string[]): Promise<void> {
+  const out = new ChunkWriter(process.stdout);
+  const capture = openCapture({ files: [file], bpf: bpf.length ? bpf : undefined, perPacket: true });
+  const formatter = new PacketTsvFormatter();
+  for await (const batch of capture.packetBatches()) {
+    await out.write(formatter.format(batch));
+    if (out.closedByReader) break;
+  }
+  await out.end();
+}
+
+export function register(program: Command): void {
+  program
+    .command('packets')
+    .description(
+      'print one TSV row per TCP packet: frame.number frame.time_epoch tcp.stream ip.src tcp.srcport ip.dst tcp.dstport ' +
+        'tcp.len tcp.analysis.ack_rtt tcp.analysis.bytes_in_flight (as tshark -T fields)',
+    )
+    .argument('<file>', 'pcap or pcapng file (- for stdin)')
+    .argument('[bpf...]', 'capture filter, as tcpdump takes it')
+    .action((file: string, bpf: string[]) => runPackets(file, bpf));
+}
