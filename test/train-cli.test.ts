@@ -1,0 +1,75 @@
+// CI end to end on tiny SYNTHETIC data: tcpcast train (1 x 8 LSTM, few epochs) -> ONNX -> tcpcast eval -> Forecaster.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { Forecaster } from '../src/forecast';
+import type { ModelSpec } from '../src/forecast/spec';
+import { windowsToCsv } from '../src/train/csv';
+import { syntheticWindows } from '../src/train/synthetic';
+
+const FIXTURES = join(__dirname, '../../test/fixtures/forecast');
+const CLI = join(__dirname, '../../bin/tcpcast');
+const TRACES = ['ATT-LTE-driving.down', 'Verizon-LTE-short.down', 'TMobile-UMTS-driving.down'];
+
+let dir: string;
+let csvs: string[];
+
+function tcpcast(...args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tcm-train-'));
+  csvs = TRACES.map((t, i) => {
+    const path = join(dir, `${t}__synthetic.csv`);
+    writeFileSync(path, windowsToCsv(syntheticWindows(join(FIXTURES, `${t}.30s.trace`), { seed: i + 1 })));
+    return path;
+  });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+it('trains, exports a verified ONNX model with its spec, and holds out whole sessions', () => {
+  tcpcast('train', '--data', ...csvs, '--out', join(dir, 'model'), '--lstm', '8', '--dense', '', '--epochs', '3', '--synthetic', '--no-progress');
+  const spec = JSON.parse(readFileSync(join(dir, 'model', 'model.json'), 'utf8')) as ModelSpec;
+  assert.ok(existsSync(join(dir, 'model', spec.onnx_file)));
+  assert.equal(spec.training.synthetic, true);
+  assert.equal(spec.window_ms, 50);
+  assert.equal(spec.sequence_length, 15);
+  assert.deepEqual(spec.architecture, { lstm_units: [8], dense_units: [] });
+  const trainSessions = spec.training.train_sessions as string[];
+  const valSessions = spec.training.validation_sessions as string[];
+  assert.equal(spec.training.split_by, 'group');
+  assert.ok(trainSessions.length > 0 && valSessions.length > 0);
+  assert.equal(trainSessions.filter((s) => valSessions.includes(s)).length, 0, 'no session on both sides');
+  assert.ok((spec.training.export_max_abs_diff_scaled as number) <= 1e-4);
+  assert.ok(spec.scaler.features.scale.every((s) => s > 0));
+});
+
+it('eval prints the model and baselines with exact keys; persistence matches an independent computation', () => {
+  const data = csvs[0];
+  const report = JSON.parse(tcpcast('eval', '--model', join(dir, 'model'), '--data', data, '--json', '--plots', join(dir, 'plots'), '--threshold-mbps', '5'));
+  for (const key of ['model', 'persistence', 'ewma', 'moving_average'])
+    for (const metric of ['mae', 'rmse', 'r2', 'auc', 'lag_windows']) assert.ok(metric in report[key], `${key}.${metric}`);
+  // Independent: the throughput column of the CSV, windows 15.. (those with a full history).
+  const lines = readFileSync(data, 'utf8').trim().split('\n');
+  const col = lines[0].split(',').indexOf('throughput_mbps');
+  const thr = lines.slice(1).map((l) => Number(l.split(',')[col]));
+  let sum = 0;
+  for (let t = 15; t < thr.length; t++) sum += Math.abs(thr[t] - thr[t - 1]);
+  assert.ok(Math.abs(report.persistence.mae - sum / (thr.length - 15)) < 1e-9);
+  assert.equal(report.persistence.lag_windows, 1);
+  assert.equal(report.config.samples, thr.length - 15);
+  const plots = readdirSync(join(dir, 'plots'));
+  assert.equal(plots.filter((p) => p.startsWith('timeseries-')).length, 1, 'one time-series plot per session');
+  for (const svg of plots) assert.match(readFileSync(join(dir, 'plots', svg), 'utf8'), /^<svg/);
+  assert.ok(plots.includes('error_cdf.svg'));
+});
+
+it('the trained model directory loads in the Forecaster', async () => {
+  const f = await Forecaster.create({ modelDir: join(dir, 'model') });
+  assert.equal(f.spec.training.synthetic, true);
+  await f.close();
+});
