@@ -251,7 +251,7 @@
     const dropped = stats.kernelDropped;
     $('kernel-dropped').textContent = dropped === undefined ? '–' : String(dropped);
     $('stats').textContent = Object.entries(stats)
-      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+      .map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`)
       .join(' · ');
     $('window-info').textContent = `${windowMs} ms windows · ${series.size} series`;
     document.body.dataset.messages = String(messages);
