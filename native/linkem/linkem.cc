@@ -34,8 +34,9 @@
 // (PACKET_STATISTICS) are reported too: a frame the kernel dropped before we saw it never reached the link.
 // Statistics are JSON, written to --stats FILE (and stdout) on exit, and on SIGUSR1.
 //
-// Optional --log-down FILE writes mahimahi's mm-link log for the down link ("ms + bytes" arrival, "ms # bytes"
-// opportunity, "ms - bytes delay_ms" departure), so mm-throughput-graph-style analyses work unchanged.
+// Optional --log-down FILE writes mahimahi's mm-link log for the down link ("ms + bytes" arrival, "ms d bytes"
+// droptail drop of that arrival, "ms # bytes" opportunity, "ms - bytes delay_ms" departure; ms since start), so
+// mm-throughput-graph-style analyses work unchanged and the queue's occupancy can be rebuilt from the log.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -215,6 +216,7 @@ class Link {
     bool full = (queue_packets_ > 0 && int64_t(queue_.size()) >= queue_packets_) ||
                 (queue_bytes_ > 0 && queued_bytes_ + ip_bytes > queue_bytes_);
     if (full) {
+      log_line(now, 'd', ip_bytes, -1);
       stats_.dropped_packets++;
       stats_.dropped_bytes += uint64_t(ip_bytes);
       return;
