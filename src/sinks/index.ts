@@ -1,5 +1,6 @@
-// The sinks' public surface: the Sink contract and the InfluxDB writer with its flags.
+// The sinks' public surface: the Sink contract, the CSV sink, and the InfluxDB writer with its flags.
 export type { Sink } from './sink';
+export * from './csv';
 export * from './influx';
 export * from './influx-schema';
 export * from './influx-options';
