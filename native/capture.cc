@@ -161,9 +161,8 @@ class Source {
       std::string code = "ERR_PCAP_OPEN";
       if (rc == PCAP_ERROR_NO_SUCH_DEVICE) code = "ERR_NO_SUCH_DEVICE";
       if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) code = "ERR_PERMISSION";
-      std::string detail = pcap_geterr(handle_);
-      if (detail.empty()) detail = pcap_statustostr(rc);
-      return {code, name_ + ": " + pcap_statustostr(rc) + (detail.empty() ? "" : " (" + detail + ")")};
+      std::string status = pcap_statustostr(rc), detail = pcap_geterr(handle_);
+      return {code, name_ + ": " + status + (detail.empty() || detail == status ? "" : " (" + detail + ")")};
     }
     if (rc > 0) {
       // Warnings (e.g. promiscuous mode not supported) do not stop the capture; JS logs them.
