@@ -21,7 +21,7 @@
 // - 413 (request too large) splits the batch in halves; a single line that is still too large is rejected.
 // - 400 and other 4xx mean the server will never accept these lines (field type conflict, bad line):
 //   the batch is dropped and counted as rejected, since retrying cannot fix it.
-// - The backlog (queued + in flight) is bounded in bytes (default 64 MiB, about 200k points): beyond it
+// - The backlog (queued + in flight) is bounded in bytes (default 64 MiB, about 170k points of ~390 bytes): beyond it
 //   the oldest queued chunks are dropped and counted. Dropping is the last resort and is always logged.
 // - flush()/close() keep retrying until a deadline; close() then counts whatever is left as dropped.
 import { HttpError, InfluxDB, RequestTimedOutError, type Transport } from '@influxdata/influxdb-client';
