@@ -217,6 +217,36 @@ test('series beyond maxSeries evict the one updated longest ago', async () => {
   }
 });
 
+test('time going back starts the series afresh; the lag covers the last windows of time, not of entries', async () => {
+  const dashboard = await startDashboard({ port: 0, windowMs: WINDOW_MS, phaseWindows: 20 });
+  try {
+    const stream = await openEvents(dashboard.port);
+    await stream.next(); // snapshot
+    const wiggle = (w: number) => 10 + (w % 4) * 3 + (w % 7);
+    // 30 windows of persistence, a long silence, then 5 windows: too few recent ones for a lag.
+    for (let w = 1; w <= 30; w++) dashboard.sink.write([row(w, 'all', wiggle(w), wiggle(w - 1))]);
+    for (let i = 0; i < 29; i++) await stream.next();
+    const before = JSON.parse((await stream.next()).data) as WindowsMessage;
+    assert.equal(before.phase[0].lagMs, WINDOW_MS);
+    for (let w = 1000; w < 1005; w++) dashboard.sink.write([row(w, 'all', wiggle(w), wiggle(w - 1))]);
+    for (let i = 0; i < 4; i++) await stream.next();
+    const afterSilence = JSON.parse((await stream.next()).data) as WindowsMessage;
+    assert.equal(afterSilence.phase[0].lagMs, null, 'windows from before the silence are out of the lag range');
+    assert.equal(afterSilence.phase[0].predictedWindows, 5);
+
+    dashboard.setStats({ pcapDropped: 4 });
+    dashboard.sink.write([row(3, 'all', 1, null)]);
+    const restarted = JSON.parse((await stream.next()).data) as WindowsMessage;
+    assert.deepEqual(restarted.removedSeries, [0]);
+    assert.deepEqual(restarted.newSeries, [{ id: 1, iface: 'eth0', key: 'all' }]);
+    assert.equal(restarted.rows[0][0], 1);
+    assert.equal(restarted.kernelDropped, 4, "the capture's own name for kernel drops is understood too");
+    stream.close();
+  } finally {
+    await dashboard.close();
+  }
+});
+
 test('close() ends open streams and frees the port for a restart', async () => {
   const first = await startDashboard({ port: 0 });
   const stream = await openEvents(first.port);

@@ -248,7 +248,7 @@
     showPhase('aggregate', aggregate);
     showPhase('flow', flow);
 
-    const dropped = stats.kernelDropped;
+    const dropped = stats.kernelDropped ?? stats.pcapDropped;
     $('kernel-dropped').textContent = dropped === undefined ? '–' : String(dropped);
     $('stats').textContent = Object.entries(stats)
       .map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`)

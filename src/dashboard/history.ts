@@ -161,9 +161,11 @@ export class DashboardHistory {
     };
     const touched: [SeriesRing, number][] = [];
     for (const row of rows) {
-      const ring = this.ringFor(row, message);
+      let ring = this.ringFor(row, message);
       const tS = Number(row.windowEndNs) / NS_PER_S;
       const windowIndex = Math.round(Number(row.windowEndNs) / (windowMs * 1e6));
+      // Time went back (another file replayed into the same dashboard): a fresh series, not a scribble over the old.
+      if (ring.length > 0 && windowIndex < ring.windowIndex[ring.slot(ring.length - 1)]) ring = this.restartSeries(ring, message);
       const predicted = row.predictedThroughput ?? NaN;
       const slot = ring.push(tS, windowIndex, row.values.throughput_mbps, predicted, row.values.delay, row.values.bif);
       ring.lastUpdate = ++this.updates;
@@ -243,8 +245,20 @@ export class DashboardHistory {
     return ring;
   }
 
+  private restartSeries(old: SeriesRing, message: WindowsMessage): SeriesRing {
+    const name = `${old.iface}\u0000${old.key}`;
+    const ring = new SeriesRing(this.nextSeriesId++, old.iface, old.key, this.options.historyWindows);
+    this.series.set(name, ring);
+    message.removedSeries.push(old.id);
+    message.newSeries.push({ id: ring.id, iface: ring.iface, key: ring.key });
+    return ring;
+  }
+
+  /** Over the last phaseWindows windows of time (not of entries: a series back from a long silence has a gap). */
   private measure(ring: SeriesRing): PhaseResult {
-    const n = this.options.phaseWindows;
+    let n = Math.min(this.options.phaseWindows, ring.length);
+    const lastIndex = ring.windowIndex[ring.slot(ring.length - 1)];
+    while (n > 0 && ring.windowIndex[ring.slot(ring.length - n)] <= lastIndex - this.options.phaseWindows) n--;
     return measurePhase(ring.tail(ring.windowIndex, n), ring.tail(ring.actual, n), ring.tail(ring.predicted, n), {
       windowMs: this.options.windowMs,
       maxLagWindows: this.options.maxLagWindows,
@@ -254,7 +268,8 @@ export class DashboardHistory {
 
   /** Kernel drops are a cumulative counter in the stats; the chart shows what each window close added. */
   private recordDrops(rows: WindowRow[]): number {
-    const total = this.stats.kernelDropped;
+    // The capture layer calls it pcapDropped; the daemon may pass its stats through unrenamed.
+    const total = this.stats.kernelDropped ?? this.stats.pcapDropped;
     let added = 0;
     if (typeof total === 'number' && Number.isFinite(total)) {
       // A restarted capture resets its counter: count from the new value rather than going negative.

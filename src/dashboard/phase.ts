@@ -41,8 +41,9 @@ export interface PhaseResult {
 export const DEFAULT_PHASE_OPTIONS: Omit<PhaseOptions, 'windowMs'> = { maxLagWindows: 20, minPairs: 8 };
 
 /**
- * windowIndex: ascending integer window numbers (e.g. round(windowEnd / windowLength)); actual and predicted
- * are aligned with it, NaN where a value is missing (a window without a forecast yet).
+ * windowIndex: integer window numbers (e.g. round(windowEnd / windowLength)); actual and predicted are aligned
+ * with it, NaN where a value is missing (a window without a forecast yet). The grid spans min..max of
+ * windowIndex, so the caller bounds that range (the dashboard passes only its last N windows of time).
  */
 export function measurePhase(
   windowIndex: ArrayLike<number>,
@@ -62,9 +63,14 @@ export function measurePhase(
   };
   if (n === 0) return empty;
 
-  // Dense grid: slot = windowIndex - first; gaps stay NaN.
-  const first = windowIndex[0];
-  const span = windowIndex[n - 1] - first + 1;
+  // Dense grid: slot = windowIndex - first; gaps stay NaN (a repeated window index keeps the last values).
+  let first = Infinity;
+  let last = -Infinity;
+  for (let i = 0; i < n; i++) {
+    first = Math.min(first, windowIndex[i]);
+    last = Math.max(last, windowIndex[i]);
+  }
+  const span = last - first + 1;
   const a = new Float64Array(span).fill(NaN);
   const p = new Float64Array(span).fill(NaN);
   for (let i = 0; i < n; i++) {
