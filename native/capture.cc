@@ -297,6 +297,9 @@ class Source {
       if (!pending_->windows.empty() || !pending_->packets.empty() || !pending_->new_series.empty()) flush();
       refresh_stats(false);
     }
+    // A clean stop at time T: windows that ended before T are complete (closed normally); finish() then closes
+    // the one T falls in as the final partial window.
+    engine_.advance(realtime_ns());
     return {};
   }
 
