@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { influxTokenSource } from '../src/config/secrets';
 import { addInfluxOptions, createInfluxSink, influxConfigFromOptions, type InfluxCliOptions } from '../src/sinks/influx-options';
-import { INFLUX_DEFAULTS, MIB } from '../src/sinks/influx';
+import { INFLUX_DEFAULTS, InfluxSink, MIB } from '../src/sinks/influx';
+import { createLogger } from '../src/log';
 
 function parse(args: string[]): InfluxCliOptions {
   const cmd = addInfluxOptions(new Command('run').exitOverride().configureOutput({ writeErr: () => undefined }));
@@ -19,6 +20,12 @@ describe('influx flags', () => {
   it('are off without --influx-url', () => {
     assert.equal(influxConfigFromOptions(parse([]), {}), null);
     assert.equal(createInfluxSink(parse([]), undefined, {}), null);
+  });
+
+  it('build a sink that logs through the daemon\'s pino logger', async () => {
+    const sink = createInfluxSink(parse(['--influx-url', 'http://127.0.0.1:9']), createLogger('silent'), {});
+    assert.ok(sink instanceof InfluxSink);
+    await sink.close(1);
   });
 
   it('default to v2, bucket network_stats, measurement traffic_prediction, 64 MiB backlog', () => {
