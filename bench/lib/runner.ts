@@ -25,8 +25,13 @@ export function runOnce(trial: Trial, log: (message: string) => void): Promise<R
   return new Promise<RunMeasurement>((resolvePromise, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', rusagePath, ...trial.argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Head and tail of stderr are kept: the head holds the program's own error line, the tail where it ended.
+    let stderrHead = '';
     let stderrTail = '';
-    child.stderr.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderrHead.length < 2000) stderrHead += d.toString();
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+    });
     const timeoutS = trial.timeoutS ?? DEFAULT_TIMEOUT_S;
     let timedOut = false;
     const killer = setTimeout(() => {
@@ -53,7 +58,11 @@ export function runOnce(trial: Trial, log: (message: string) => void): Promise<R
       const last = rusage.trim().split('\n').pop() ?? '';
       const [rssKb, userS, sysS] = last.split(' ').map(Number);
       if (code !== 0) {
-        const why = stderrTail.trim().split('\n').slice(-3).join(' | ') || `exit status ${code}`;
+        // First line (usually the program's own one-line error) and the last two (where a trace ends).
+        const head = stderrHead.trim().split('\n').filter((l) => l.trim() !== '');
+        const tail = stderrTail.trim().split('\n').filter((l) => l.trim() !== '');
+        const picked = head.length <= 3 && stderrHead === stderrTail ? head : [head[0], '...', ...tail.slice(-2)];
+        const why = picked.join(' | ') || `exit status ${code}`;
         return reject(new TrialError(`${trial.argv.join(' ')} failed: ${why}`));
       }
       if (![rssKb, userS, sysS].every(Number.isFinite)) return reject(new TrialError(`cannot read rusage: ${rusage}`));
