@@ -72,6 +72,10 @@ function number(min: number) {
   };
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function register(program: Command): void {
   program
     .command('windows')
@@ -81,7 +85,7 @@ export function register(program: Command): void {
     .option('--window-ms <ms>', 'window length in milliseconds', number(1), DEFAULT_WINDOW_MS)
     .option('--top-k <k>', 'per-connection series for the K connections with the most bytes', number(0), DEFAULT_TOP_K)
     .option('--speed <x>', 'replay pacing: 0 = as fast as possible, 1 = real time', number(0), 0)
-    .option('-i, --interface <name...>', 'capture live on these interfaces (any = all) instead of reading a file')
+    .option('-i, --interface <name>', 'capture live on this interface (repeatable; any = all) instead of reading a file', collect, [])
     .option('--duration <s>', 'live: stop after this many seconds (default: until SIGINT/SIGTERM)', number(0))
     .option('-o, --output <path>', 'append to this CSV file (header only when it is new) instead of stdout')
     .action((file: string | undefined, bpf: string[], opts: WindowsCommandOptions) => runWindows(file, bpf, opts));
