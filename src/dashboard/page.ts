@@ -15,8 +15,8 @@ export const PAGE_HTML = `<!doctype html>
   <h1>tcpcast</h1>
   <span id="connection" class="connection">connecting…</span>
   <span id="window-info"></span>
-  <span id="stats" class="stats"></span>
 </header>
+<details class="stats"><summary>daemon counters</summary><div id="stats"></div></details>
 <section class="controls">
   <label>Aggregate <select id="aggregate-select"></select></label>
   <label>Flow <select id="flow-select"></select></label>
@@ -61,7 +61,8 @@ h2 { font-size: .85rem; font-weight: 600; margin: 0 0 .3rem; color: #4a5364; }
 .connection { padding: .1rem .5rem; border-radius: .8rem; font-size: .8rem; background: #e3e6eb; }
 body[data-state="open"] .connection { background: #d4f2dc; color: #17652e; }
 body[data-state="closed"] .connection { background: #f8d9d9; color: #8a1c1c; }
-.stats { font-size: .8rem; color: #4a5364; font-variant-numeric: tabular-nums; }
+.stats { font-size: .8rem; color: #4a5364; font-variant-numeric: tabular-nums; margin-top: .4rem; }
+.stats summary { cursor: pointer; }
 .controls { display: flex; gap: 1.5rem; margin: .7rem 0; }
 .controls select { min-width: 14rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .7rem; }
