@@ -11,7 +11,6 @@ export function buildProgram(): Command {
   const program = new Command('tcpcast')
     .description('Forecast TCP throughput on live links (libpcap capture, per-flow RTT and bytes in flight, LSTM forecasts)')
     .version(require('../../package.json').version)
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str.trimEnd() + '\n') });
   // Commands live one per file so each area owns its flags; loading them by directory keeps this file stable.
   const dir = join(__dirname, 'commands');

@@ -1,6 +1,6 @@
 // capture -> sequence buffers/forecast -> sinks: turns native window batches into rows, attaches forecasts, fans out to sinks.
 import type { SeriesInfo, WindowBatch, WindowRow } from './features';
-import { batchRowValues } from './features';
+import { batchRowValues, WINDOW_VALUE_COLUMNS } from './features';
 import type { Sink } from './sinks/sink';
 import type { Logger } from './log';
 
@@ -12,18 +12,18 @@ export interface WindowSource extends AsyncIterable<WindowBatch> {
   readonly live: boolean;
 }
 
-/** What the pipeline needs from forecasting: feed one window close, get next-window predictions per series. */
+/** What the pipeline needs from forecasting (src/forecast's Forecaster): feed one window close, get next-window predictions. */
 export interface Forecaster {
-  /** rows: every series' window of one close. Resolves with predicted throughput (Mbps) for the NEXT window, by seriesId(row). */
-  observe(rows: WindowRow[]): Promise<Map<string, number>>;
-  stats(): Record<string, number>;
+  /** batch: every series' window of ONE close. Resolves with series index -> predicted throughput (Mbps) of the NEXT window. */
+  predict(batch: WindowBatch): Promise<Map<number, number>>;
+  /** Forgets series that produced no window for this many closes (ended connections). */
+  evictIdle?(closes: number): number;
+  stats(): object;
   close(): Promise<void>;
 }
 
-/** A series is unique per interface: the same 5-tuple seen on two interfaces is two series. */
-export function seriesId(row: Pick<WindowRow, 'iface' | 'series'>): string {
-  return `${row.iface}\u0000${row.series}`;
-}
+/** Series whose connection ended stop producing windows; their histories are dropped after this many closes. */
+const FORECAST_IDLE_CLOSES = 200;
 
 export interface PipelineOptions {
   source: WindowSource;
@@ -51,9 +51,9 @@ export interface PipelineStats {
  */
 export class Pipeline {
   private readonly series = new Map<number, SeriesInfo>();
-  private readonly pendingForecast = new Map<string, { windowEndNs: bigint; value: number }>();
+  private readonly pendingForecast = new Map<number, { windowEndNs: bigint; value: number }>();
   /** Window end each series' latest forecast request was for: tells a late forecast from none. */
-  private readonly requestedFor = new Map<string, bigint>();
+  private readonly requestedFor = new Map<number, bigint>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly windowNs: bigint;
   readonly counters: PipelineStats = {
@@ -105,20 +105,20 @@ export class Pipeline {
   private async handleClose(batch: WindowBatch, from: number, to: number): Promise<void> {
     const rows: WindowRow[] = [];
     for (let i = from; i < to; i++) {
-      const info = this.series.get(batch.series[i]);
+      const index = batch.series[i];
+      const info = this.series.get(index);
       const row: WindowRow = {
         windowEndNs: batch.windowEndNs[i],
         iface: info?.iface ?? '?',
-        series: info?.key ?? `#${batch.series[i]}`,
+        series: info?.key ?? `#${index}`,
         values: batchRowValues(batch, i),
         predictedThroughput: null,
       };
-      const id = seriesId(row);
-      const forecast = this.pendingForecast.get(id);
+      const forecast = this.pendingForecast.get(index);
       if (forecast && forecast.windowEndNs === row.windowEndNs) {
         row.predictedThroughput = forecast.value;
         this.counters.predictionsAttached++;
-      } else if (this.requestedFor.get(id) === row.windowEndNs) {
+      } else if (this.requestedFor.get(index) === row.windowEndNs) {
         this.counters.predictionsLate++;
       }
       rows.push(row);
@@ -135,17 +135,26 @@ export class Pipeline {
         this.opts.logger.error({ sink: sink.name, err }, 'sink write failed');
       }
     }
-    if (!this.opts.forecaster) return;
+    const forecaster = this.opts.forecaster;
+    if (!forecaster) return;
 
-    for (const row of rows) this.requestedFor.set(seriesId(row), nextWindowEndNs);
-    const task = this.opts.forecaster.observe(rows).then(
+    const width = WINDOW_VALUE_COLUMNS.length;
+    const close: WindowBatch = {
+      count: to - from,
+      series: batch.series.subarray(from, to),
+      windowEndNs: batch.windowEndNs.subarray(from, to),
+      values: batch.values.subarray(from * width, to * width),
+      newSeries: [],
+    };
+    for (const index of close.series) this.requestedFor.set(index, nextWindowEndNs);
+    if (this.counters.windowCloses % FORECAST_IDLE_CLOSES === 0) forecaster.evictIdle?.(FORECAST_IDLE_CLOSES);
+    const task = forecaster.predict(close).then(
       (predictions) => {
-        for (const row of rows) {
-          const id = seriesId(row);
-          const value = predictions.get(id);
-          if (value !== undefined) this.pendingForecast.set(id, { windowEndNs: nextWindowEndNs, value });
-          // No forecast for this series (history not full yet): its next window is not "late".
-          else if (this.requestedFor.get(id) === nextWindowEndNs) this.requestedFor.delete(id);
+        for (const index of close.series) {
+          const value = predictions.get(index);
+          if (value !== undefined) this.pendingForecast.set(index, { windowEndNs: nextWindowEndNs, value });
+          // No forecast for this series (history not full yet, or the pool dropped the batch): not "late".
+          else if (this.requestedFor.get(index) === nextWindowEndNs) this.requestedFor.delete(index);
         }
       },
       (err: unknown) => {

@@ -1,7 +1,7 @@
 // The pipeline's contract: rows reach every sink in window order, each carrying the forecast made one window earlier.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pipeline, seriesId, type Forecaster, type WindowSource } from '../src/pipeline';
+import { Pipeline, type Forecaster, type WindowSource } from '../src/pipeline';
 import { WINDOW_VALUE_COLUMNS, type WindowBatch, type WindowRow } from '../src/features';
 import type { Sink } from '../src/sinks/sink';
 import { createLogger } from '../src/log';
@@ -60,9 +60,11 @@ class MemorySink implements Sink {
 }
 
 /** Predicts "this window's throughput + 0.5" so the test can tell which window a forecast was made at. */
+const THROUGHPUT = WINDOW_VALUE_COLUMNS.indexOf('throughput_mbps');
 const echoForecaster: Forecaster = {
-  async observe(rows) {
-    return new Map(rows.map((r) => [seriesId(r), r.values.throughput_mbps + 0.5]));
+  async predict(batch) {
+    assert.ok(batch.windowEndNs.every((t) => t === batch.windowEndNs[0]), 'one window close per call');
+    return new Map([...batch.series].map((s, i) => [s, batch.values[i * WIDTH + THROUGHPUT] + 0.5]));
   },
   stats: () => ({}),
   close: async () => {},
@@ -95,7 +97,7 @@ test('each row carries the forecast made at the previous window close', async ()
 test('a live source does not wait for inference; late forecasts are counted, not attached to the wrong window', async () => {
   const sink = new MemorySink();
   const slow: Forecaster = {
-    observe: (rows) => new Promise((resolve) => setTimeout(() => resolve(new Map(rows.map((r) => [seriesId(r), 1]))), 30)),
+    predict: (batch) => new Promise((resolve) => setTimeout(() => resolve(new Map([...batch.series].map((s) => [s, 1]))), 30)),
     stats: () => ({}),
     close: async () => {},
   };
@@ -108,7 +110,7 @@ test('a live source does not wait for inference; late forecasts are counted, not
 
 test('a failing forecaster never stops the rows', async () => {
   const sink = new MemorySink();
-  const failing: Forecaster = { observe: async () => Promise.reject(new Error('boom')), stats: () => ({}), close: async () => {} };
+  const failing: Forecaster = { predict: async () => Promise.reject(new Error('boom')), stats: () => ({}), close: async () => {} };
   const p = new Pipeline({ source: source([makeBatch(0, 3, true)], false), sinks: [sink], forecaster: failing, logger: createLogger('silent'), windowMs: 50 });
   await p.run();
   assert.equal(sink.closes.flat().length, 6);

@@ -1,0 +1,234 @@
+// The daemon behind `run` and `replay`: opens capture, drops privileges, builds forecaster and sinks, wires signals and stats.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
+import { Forecaster } from '../forecast';
+import { CsvSink, createInfluxSink, type InfluxCliOptions } from '../sinks';
+import type { Sink } from '../sinks/sink';
+import { startDashboard, parseDashboardAddress, type Dashboard } from '../dashboard';
+import { Pipeline } from '../pipeline';
+import { createLogger, type Logger, type LogLevel } from '../log';
+import { createMetricsRegistry, startMetricsServer } from './metrics';
+import { parseListenAddress } from './options';
+
+/** The model shipped with the package; used when --model is not given. */
+export const DEFAULT_MODEL_DIR = join(__dirname, '..', '..', '..', 'model');
+
+/** What commander hands back for addPipelineOptions + addInfluxOptions (+ the source flags of run/replay). */
+export interface DaemonOptions extends InfluxCliOptions {
+  windowMs: number;
+  topK: number;
+  maxFlows: number;
+  csv: string | false;
+  model?: string;
+  forecast: boolean;
+  workers: number;
+  dashboard: string | boolean;
+  metrics?: string;
+  statsInterval: number;
+  shutdownTimeout: number;
+  logLevel: LogLevel;
+  user?: string;
+}
+
+export interface DaemonSource {
+  capture: Omit<CaptureOptions, 'windowMs' | 'topK' | 'maxFlows' | 'onWarning'>;
+  /** Shown in logs: "live" or "replay". */
+  mode: 'live' | 'replay';
+}
+
+/** Exit codes: 0 clean stop or end of file; 1 a source error (corrupt file, interface gone) or a shutdown that timed out. */
+export async function runDaemon(source: DaemonSource, opts: DaemonOptions): Promise<number> {
+  const logger = createLogger(opts.logLevel);
+  // Capture first: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
+  const capture = openCapture({
+    ...source.capture,
+    windowMs: opts.windowMs,
+    topK: opts.topK,
+    maxFlows: opts.maxFlows,
+    onWarning: (message) => logger.warn({ source: source.mode }, message),
+  });
+  if (opts.user) {
+    try {
+      dropPrivileges(opts.user);
+    } catch (err) {
+      await capture.stop();
+      throw err;
+    }
+    logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture');
+  }
+
+  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+  try {
+    const sinks: Sink[] = [];
+    let csv: CsvSink | undefined;
+    if (opts.csv) {
+      csv = new CsvSink(opts.csv);
+      sinks.push(csv);
+    }
+    const influx = createInfluxSink(opts, logger);
+    if (influx) sinks.push(influx);
+    let dashboard: Dashboard | undefined;
+    if (opts.dashboard !== false) {
+      const { host, port } = parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard);
+      dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger });
+      sinks.push(dashboard.sink);
+      closers.push({ name: 'dashboard', close: () => dashboard!.close() });
+    }
+    const forecaster = opts.forecast ? await createForecaster(opts, logger) : undefined;
+
+    const pipeline = new Pipeline({ source: capture, sinks, forecaster, logger, windowMs: opts.windowMs });
+    const statsGroups = () => ({
+      capture: capture.stats(),
+      pipeline: { ...pipeline.stats() },
+      ...(forecaster ? { forecast: flatNumbers(forecaster.stats()) } : {}),
+      ...Object.fromEntries(sinks.map((s) => [`sink_${s.name}`, s.stats()])),
+    });
+
+    let metricsServer: Server | undefined;
+    if (opts.metrics) {
+      const { host, port } = parseListenAddress(opts.metrics, '--metrics');
+      const started = await startMetricsServer(host, port, createMetricsRegistry(statsGroups));
+      metricsServer = started.server;
+      logger.info({ url: started.url }, 'metrics listening');
+    }
+    const statsTimers = startStatsLine(opts.statsInterval, logger, capture, pipeline, forecaster, sinks, dashboard);
+
+    const shutdown = installSignals(capture, csv, logger);
+    logger.info({ mode: source.mode, sources: source.capture.files ?? source.capture.interfaces, windowMs: opts.windowMs, forecast: Boolean(forecaster) }, 'tcpcast started');
+
+    let exitCode = 0;
+    try {
+      await pipeline.run();
+    } catch (err) {
+      exitCode = 1;
+      const e = err as Error & { code?: string };
+      logger.error({ code: e.code }, e.message);
+    }
+    for (const t of statsTimers) clearInterval(t);
+    shutdown.remove();
+
+    // Everything after the last window: flush and close within the deadline, so a hung database cannot keep us up forever.
+    const deadline = opts.shutdownTimeout * 1000;
+    const closeAll = async () => {
+      if (forecaster) await forecaster.close();
+      for (const sink of sinks) {
+        if (dashboard && sink === dashboard.sink) continue;
+        await sink.close().catch((err: Error) => logger.error({ sink: sink.name, err: err.message }, 'sink close failed'));
+      }
+      for (const c of closers) await c.close().catch(() => {});
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closeAll().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), deadline);
+      }),
+    ]);
+    clearTimeout(timer);
+    const final = statsGroups();
+    if (timedOut) {
+      logger.error({ timeoutS: opts.shutdownTimeout }, 'sinks did not flush before the shutdown deadline');
+      exitCode = 1;
+    }
+    logger.info({ ...summary(final), exitCode }, 'tcpcast stopped');
+    return exitCode;
+  } catch (err) {
+    await capture.stop().catch(() => {});
+    for (const c of closers) await c.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function createForecaster(opts: DaemonOptions, logger: Logger): Promise<Forecaster | undefined> {
+  const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
+  // No shipped model yet is not an error for the default: the daemon still captures and writes actuals.
+  if (!opts.model && !existsSync(join(modelDir, 'model.json'))) {
+    logger.warn({ modelDir }, 'no forecast model found: writing actual throughput only (train one: see model/README.md)');
+    return undefined;
+  }
+  const forecaster = await Forecaster.create({ modelDir, workers: opts.workers, windowMs: opts.windowMs });
+  logger.info({ modelDir, workers: opts.workers, sequenceLength: forecaster.spec.sequence_length }, 'forecasting on');
+  return forecaster;
+}
+
+function flatNumbers(obj: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(obj)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+function summary(groups: Record<string, Record<string, number>>): Record<string, number> {
+  const c = groups.capture ?? {};
+  const p = groups.pipeline ?? {};
+  return {
+    packets: c.frames ?? 0,
+    tcpPackets: c.tcp_packets ?? c.tcpPackets ?? 0,
+    kernelDropped: c.pcapDropped ?? 0,
+    flows: c.flows_active ?? c.flowsActive ?? 0,
+    windows: p.windows ?? 0,
+    series: p.series ?? 0,
+  };
+}
+
+/**
+ * One log line every few seconds: what an operator watches (packets, kernel drops, flows, windows, inference, backlog).
+ * The dashboard gets the same counters every second, so its drop counter moves at a human pace.
+ */
+function startStatsLine(
+  intervalS: number,
+  logger: Logger,
+  capture: Capture,
+  pipeline: Pipeline,
+  forecaster: Forecaster | undefined,
+  sinks: Sink[],
+  dashboard: Dashboard | undefined,
+): NodeJS.Timeout[] {
+  const timers: NodeJS.Timeout[] = [];
+  const current = () => summary({ capture: capture.stats(), pipeline: { ...pipeline.stats() } });
+  if (dashboard) timers.push(setInterval(() => dashboard.setStats(current()), 1000));
+  if (intervalS > 0) {
+    timers.push(
+      setInterval(() => {
+        const inference = forecaster ? flatNumbers(forecaster.stats()) : undefined;
+        const sinkBacklogBytes = Object.fromEntries(sinks.map((k) => [k.name, k.stats().backlogBytes ?? 0]));
+        logger.info({ ...current(), inference, sinkBacklogBytes, predictionsLate: pipeline.stats().predictionsLate }, 'stats');
+      }, intervalS * 1000),
+    );
+  }
+  for (const t of timers) t.unref();
+  return timers;
+}
+
+/** SIGINT/SIGTERM stop the capture (the pipeline then drains and the sinks flush); SIGHUP reopens the CSV file. */
+function installSignals(capture: Capture, csv: CsvSink | undefined, logger: Logger): { remove(): void } {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without flushing');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping: closing the last window and flushing sinks');
+    void capture.stop();
+  };
+  const hup = () => {
+    if (!csv) return;
+    csv.reopen().then(
+      () => logger.info({ path: csv.path }, 'reopened CSV output (SIGHUP)'),
+      (err: Error) => logger.error({ path: csv.path, err: err.message }, 'CSV reopen failed'),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', hup);
+  return {
+    remove() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.off('SIGHUP', hup);
+    },
+  };
+}
