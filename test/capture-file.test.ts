@@ -215,3 +215,14 @@ test('the JS thread stays free while a big file is read; the reader waits for a 
   }
   assert.ok(ticksBeforeFirstBatch > 0, 'timers ran while the native thread parsed the first windows');
 });
+
+test('pcapng and stdin give the same packets as the classic pcap file', { skip: unavailable }, () => {
+  const ng = join(dir, 'iperf.pcapng');
+  execFileSync('editcap', ['-F', 'pcapng', pcap, ng]);
+  const fromFile = execFileSync(process.execPath, [CLI, 'packets', pcap], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const fromNg = execFileSync(process.execPath, [CLI, 'packets', ng], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const fromStdin = execFileSync(process.execPath, [CLI, 'packets', '-'], { input: readFileSync(pcap), encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.ok(fromFile.length > 0);
+  assert.equal(fromNg, fromFile);
+  assert.equal(fromStdin, fromFile);
+});
