@@ -10,18 +10,14 @@ import { parseQueue } from '../src/commands/lab';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
-const TRACE = '/work/shared/traces/cellular/Verizon-LTE-short.down';
-const TRACE_FALLBACK = join(ROOT, 'test/fixtures/Verizon-LTE-short.down');
+// The first 15 s of mahimahi's Verizon-LTE-short downlink (5-12 Mbit/s, falling): enough for a 10 s session.
+const TRACE = join(ROOT, 'test/fixtures/lab/Verizon-LTE-short.first15s.down');
 const DELAY_MS = 20;
 const DURATION_S = 10;
 const BIN_MS = 1000;
 const NS_PER_MS = 1_000_000;
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot ? 'needs root (network namespaces)' : false;
-
-function tracePath(): string {
-  return existsSync(TRACE) ? TRACE : TRACE_FALLBACK;
-}
 
 /** Lab namespaces created by the lab process with this pid (names embed the pid in base 36). */
 function namespacesOf(pid: number): string[] {
@@ -127,12 +123,12 @@ test('queue sizes parse as packets or bytes', () => {
 test('a lab session delivers what the trace allows, with at least the base RTT, and leaves nothing behind', { skip, timeout: 120_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'tcpcast-lab-'));
   try {
-    const run = await runLab(['--trace', tracePath(), '--delay-ms', String(DELAY_MS), '--duration', String(DURATION_S), '--flows', '4',
+    const run = await runLab(['--trace', TRACE, '--delay-ms', String(DELAY_MS), '--duration', String(DURATION_S), '--flows', '4',
       '--cc', 'cubic', '--seed', '0', '--queue', '500', '--emulator-log', '--no-windows', '--out', out]);
     assert.equal(run.code, 0, run.stderr);
     const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
     assert.equal(meta.complete, true);
-    assert.equal(meta.name, 'Verizon-LTE-short.down__cubic__d20');
+    assert.equal(meta.name, 'Verizon-LTE-short.first15s.down__cubic__d20');
     assert.equal(meta.emulator.realtime_priority, true);
     assert.ok(meta.flows_result.every((f: { congestion: string }) => f.congestion === 'cubic'), JSON.stringify(meta.flows_result));
 
@@ -149,7 +145,7 @@ test('a lab session delivers what the trace allows, with at least the base RTT, 
 
     // Throughput: in every saturated 1 s bin, what the receiver acknowledged (seen at the sender, one base RTT
     // after the link delivered it) matches the trace's capacity for that second, computed from the trace file.
-    const trace = loadTrace(tracePath());
+    const trace = loadTrace(TRACE);
     const durationMs = DURATION_S * 1000;
     const capacity = capacityBytesPerBin(trace, meta.trace_offset_ms, durationMs, BIN_MS);
     const link = readLinkLog(join(out, 'linkem-down.log'), BIN_MS);
@@ -181,7 +177,7 @@ test('a lab session delivers what the trace allows, with at least the base RTT, 
 test('SIGINT midway stops the session and removes its namespaces and processes', { skip, timeout: 60_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'tcpcast-lab-int-'));
   try {
-    const run = await runLab(['--trace', tracePath(), '--duration', '30', '--flows', '2', '--no-windows', '--out', out], 100_000, out);
+    const run = await runLab(['--trace', TRACE, '--duration', '30', '--flows', '2', '--no-windows', '--out', out], 100_000, out);
     assert.equal(run.code, 130, `exit ${run.code}: ${run.stderr}`);
     assert.match(run.stderr, /interrupted/);
     assert.ok(!existsSync(join(out, 'meta.json')), 'an interrupted session must not look complete');

@@ -220,6 +220,8 @@ function buildWindows(pcapPath: string, csvPath: string): Record<string, unknown
   const cli = resolve(__dirname, '../cli.js');
   if (!existsSync(resolve(__dirname, '../commands/windows.js'))) return { skipped: 'tcpcast windows not available' };
   try {
+    // The command appends; a rerun of the session must not add its windows to the old ones.
+    rmSync(csvPath, { force: true });
     run(process.execPath, [cli, 'windows', pcapPath, '-o', csvPath]);
     return { file: 'windows.csv' };
   } catch (err) {

@@ -1,0 +1,146 @@
+// `tcpcast dataset` (npm run dataset): the training set — every cellular downlink trace and fixed-rate links x {cubic, bbr, reno} in the lab, resumable.
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName, writeFixedRateTrace } from '../lab';
+import { DEFAULT_QUEUE_PACKETS, abortOnSignals, parseQueue } from './lab';
+
+const REPO_ROOT = resolve(__dirname, '../../..');
+/** Where the cellular traces live: the repo's copy if it has one, else the shared folder they were taken from. */
+const TRACE_DIRS = [join(REPO_ROOT, 'traces/cellular'), '/work/shared/traces/cellular'];
+const DEFAULT_FIXED_MBPS = [12, 48];
+
+export interface DatasetSession {
+  name: string;
+  trace: string;
+  cc: CongestionControl;
+}
+
+function list(name: string) {
+  return (value: string): string[] => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0) throw new InvalidArgumentError(`${name} needs at least one value`);
+    return items;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+export function defaultTraceDir(): string {
+  return TRACE_DIRS.find((d) => existsSync(d)) ?? TRACE_DIRS[0];
+}
+
+/** The session plan: downlink traces (sorted) and fixed-rate traces, each with every congestion control. */
+export function planSessions(traceDir: string, fixedTraces: string[], ccs: CongestionControl[], delayMs: number): DatasetSession[] {
+  const downlinks = readdirSync(traceDir).filter((f) => f.endsWith('.down')).sort().map((f) => join(traceDir, f));
+  const sessions: DatasetSession[] = [];
+  for (const trace of [...downlinks, ...fixedTraces]) {
+    for (const cc of ccs) sessions.push({ name: sessionName(trace, cc, delayMs), trace, cc });
+  }
+  return sessions;
+}
+
+export function isComplete(dir: string): boolean {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).complete === true;
+  } catch {
+    return false;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('dataset')
+    .description('build the training set in the lab: every cellular downlink trace and fixed-rate links x congestion controls (root; resumable)')
+    .option('--out <dir>', 'output folder, one subfolder per session; complete sessions are skipped', 'data/lab')
+    .option('--traces <dir>', 'folder of mahimahi *.down traces', defaultTraceDir())
+    .option('--fixed-mbps <list>', 'fixed-rate links to add (Mbit/s, comma-separated; "none" for none)', DEFAULT_FIXED_MBPS.join(','))
+    .option('--cc <list>', 'congestion controls', list('--cc'), [...CONGESTION_CONTROLS])
+    .option('--duration <s>', 'seconds of traffic per session', nonNegativeInt('--duration'), 60)
+    .option('--delay-ms <ms>', 'one-way delay each way', nonNegativeInt('--delay-ms'), 20)
+    .option('--queue <size>', 'droptail queue per direction (packets or bytes, as for lab)', `${DEFAULT_QUEUE_PACKETS}`)
+    .option('--flows <n>', 'parallel TCP flows per session', nonNegativeInt('--flows'), 4)
+    .option('--seed <n>', 'seed for trace offsets and flow starts', nonNegativeInt('--seed'), 1)
+    .option('--limit <n>', 'run at most this many sessions this time (smoke checks)', nonNegativeInt('--limit'))
+    .action(async (o) => {
+      for (const cc of o.cc) if (!(CONGESTION_CONTROLS as readonly string[]).includes(cc)) throw new InvalidArgumentError(`unknown congestion control ${cc}`);
+      const queue = parseQueue(o.queue);
+      const outDir = resolve(o.out);
+      const fixedDir = join(outDir, 'traces');
+      mkdirSync(fixedDir, { recursive: true });
+      const fixedTraces: string[] = [];
+      if (o.fixedMbps !== 'none') {
+        for (const text of list('--fixed-mbps')(o.fixedMbps)) {
+          const mbps = Number(text);
+          if (!(mbps > 0)) throw new InvalidArgumentError(`--fixed-mbps: not a rate: ${text}`);
+          const path = join(fixedDir, `fixed-${text}mbps.down`);
+          writeFixedRateTrace(path, mbps);
+          fixedTraces.push(path);
+        }
+      }
+      const plan = planSessions(o.traces, fixedTraces, o.cc, o.delayMs);
+      const todo = plan.filter((s) => !isComplete(join(outDir, s.name)));
+      const toRun = o.limit !== undefined ? todo.slice(0, o.limit) : todo;
+      process.stderr.write(`dataset: ${plan.length} sessions, ${plan.length - todo.length} already complete, running ${toRun.length} (${o.duration} s each)\n`);
+
+      const signals = abortOnSignals();
+      const bar = new SingleBar(
+        { format: 'dataset [{bar}] {value}/{total} sessions | {session} {elapsed_s}s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 4 },
+        Presets.shades_classic,
+      );
+      bar.start(plan.length, plan.length - todo.length, { session: '', elapsed_s: 0 });
+      const started = Date.now();
+      const failures: string[] = [];
+      try {
+        for (const s of toRun) {
+          bar.update({ session: s.name, elapsed_s: 0 });
+          try {
+            await runLabSession({
+              trace: s.trace,
+              delayMs: o.delayMs,
+              queuePackets: queue.packets,
+              queueBytes: queue.bytes,
+              cc: s.cc,
+              flows: o.flows,
+              durationS: o.duration,
+              outDir: join(outDir, s.name),
+              seed: o.seed,
+              signal: signals.signal,
+              onProgress: (elapsedS) => bar.update({ elapsed_s: Math.round(elapsedS) }),
+            });
+            bar.increment();
+          } catch (err) {
+            if (err instanceof LabAborted || signals.received()) throw err;
+            // One broken session (say, a trace the link cannot carry) must not cost the rest of a long run.
+            failures.push(`${s.name}: ${(err as Error).message}`);
+          }
+        }
+      } catch (err) {
+        bar.stop();
+        if (err instanceof LabAborted || signals.received()) {
+          process.exitCode = signals.received() === 'SIGTERM' ? 143 : 130;
+          process.stderr.write('dataset: interrupted; complete sessions are kept, rerun to resume\n');
+          return;
+        }
+        throw err;
+      } finally {
+        bar.stop();
+        signals.dispose();
+      }
+      const index = plan.map((s) => ({ name: s.name, trace: basename(s.trace), cc: s.cc, complete: isComplete(join(outDir, s.name)) }));
+      writeFileSync(join(outDir, 'index.json'), JSON.stringify({ sessions: index }, null, 2) + '\n');
+      const minutes = ((Date.now() - started) / 60000).toFixed(1);
+      process.stderr.write(`dataset: ran ${toRun.length - failures.length} sessions in ${minutes} min; ${index.filter((s) => s.complete).length}/${plan.length} complete in ${outDir}\n`);
+      if (failures.length > 0) {
+        process.stderr.write(failures.map((f) => `dataset: failed ${f}`).join('\n') + '\n');
+        process.exitCode = 1;
+      }
+    });
+}
