@@ -103,6 +103,9 @@ export const benchCase: BenchCase = {
         { name: 'bare loop', argv: [bareLoop, pcap], work: frames },
         { name: 'tcpcast windows', argv: [process.execPath, cli, 'windows', pcap, '-o', '/dev/null'], work: frames, requires: notBuilt('windows') },
         { name: 'tcpcast packets', argv: [process.execPath, cli, 'packets', pcap], work: frames, requires: notBuilt('packets') },
+        // The C++ engine's own validation tool, same TSV without Node: shows how much of tcpcast packets is the engine.
+        { name: 'engine only (tcpcast-dump)', argv: [join(ctx.repoRoot, 'build-native', 'tcpcast-dump'), pcap], work: frames,
+          requires: [{ path: join(ctx.repoRoot, 'build-native', 'tcpcast-dump'), missing: 'tcpcast not built: build-native/tcpcast-dump missing (make -C native/test)' }] },
         { name: 'tcpdump -r -w', argv: ['tcpdump', '-n', '-r', pcap, '-w', '/dev/null'], work: frames },
         { name: 'tcptrace -l -r', argv: ['tcptrace', '-l', '-r', pcap], work: frames },
         { name: 'tshark', argv: ['tshark', ...tsharkArgs(pcap)], work: frames, repeat: slowRepeat },
