@@ -117,11 +117,11 @@ function printSummary(c: CaseResult): void {
   log(`-- ${c.name} (${c.unit}/s; ratios: trial rate / named trial's rate)`);
   for (const t of c.trials) {
     if (t.error) {
-      log(`   ${t.name.padEnd(22)} ERROR ${t.error}`);
+      log(`   ${t.name.padEnd(28)} ERROR ${t.error}`);
       continue;
     }
     const ratios = c.ratioAgainst.map((r) => `${(t.ratios[r] ?? NaN).toPrecision(3)}x ${r}`).join(', ');
-    log(`   ${t.name.padEnd(22)} ${ratios.padEnd(36)} ${(t.ratePerS! / 1e3).toFixed(1).padStart(9)} k/s  ${t.peakRssMb!.toFixed(1).padStart(7)} MB`);
+    log(`   ${t.name.padEnd(28)} ${ratios.padEnd(36)} ${(t.ratePerS! / 1e3).toFixed(1).padStart(9)} k/s  ${t.peakRssMb!.toFixed(1).padStart(7)} MB`);
   }
   for (const t of c.targets) log(`   target ${t.met ? 'met    ' : 'NOT met'} ${t.target}: ${t.reached}`);
 }
