@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes real-kernel TCP captures for the tshark comparison: iperf3 over a veth pair between two network
 # namespaces (tce-a, tce-b), offloads off, a tbf qdisc on the sender for queueing and losses.
-# Usage: make-captures.sh OUTDIR  (root; writes OUTDIR/{reno,cubic,bbr}{,-v6}.pcap)
+# Usage: make-captures.sh OUTDIR  (root; writes OUTDIR/{reno,cubic,bbr}{,-v6}.pcap and any-sll2.pcap, `-i any`)
 set -euo pipefail
 out=${1:?usage: make-captures.sh OUTDIR}
 mkdir -p "$out"
@@ -27,7 +27,7 @@ for ns in a b; do
   ip -n tce-$ns link set tce-v$ns up
   ip netns exec tce-$ns ethtool -K tce-v$ns tso off gso off gro off >/dev/null 2>&1 || true
 done
-ip netns exec tce-a tc qdisc add dev tce-va root tbf rate 50mbit burst 32kbit latency 20ms
+ip netns exec tce-a tc qdisc add dev tce-va root tbf rate ${TBF_RATE:-50mbit} burst 32kbit latency ${TBF_LATENCY:-20ms}
 for cc in reno cubic bbr; do
   for fam in 4 6; do
     dst=10.77.0.2; name=$cc
@@ -44,4 +44,15 @@ for cc in reno cubic bbr; do
     cap=; srv=
   done
 done
+# `-i any` gives Linux cooked v2 headers (SLL2) on libpcap >= 1.10.
+ip netns exec tce-b iperf3 -s -1 >/dev/null 2>&1 &
+srv=$!
+ip netns exec tce-a tcpdump -i any -s 200 --time-stamp-precision nano -w "$out/any-sll2.pcap" -U 2>/dev/null &
+cap=$!
+sleep 0.5
+ip netns exec tce-a iperf3 -c 10.77.0.2 -C cubic -P 2 -t ${SECONDS_PER_RUN:-3} >/dev/null 2>&1 || echo "iperf3 any failed" >&2
+sleep 0.3
+kill $cap; wait $cap 2>/dev/null || true
+wait $srv 2>/dev/null || true
+cap=; srv=
 ls -la "$out"
