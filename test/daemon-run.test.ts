@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS } from '../src/features';
@@ -155,6 +155,40 @@ test('run --user nobody keeps capturing after dropping root', { skip, timeout: 6
       const captured = rows.filter((r) => r.series === 'all').reduce((a, r) => a + Number(r.size), 0);
       assert.ok(statSync(csv).size > sizeBefore, 'windows were written after the privilege drop');
       assert.ok(captured >= sent * 0.99, `captured ${captured} of ${sent} bytes as nobody`);
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+    }
+  });
+});
+
+test('SIGHUP reopens the CSV so logrotate can move it; both files hold whole rows with one header each', { skip, timeout: 60_000 }, async () => {
+  await withTopology({ prefix: 'tch' }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpcast-hup-'));
+    const csv = join(dir, 'windows.csv');
+    const rotated = join(dir, 'windows.csv.1');
+    const daemon = startDaemon(t.sender.ns, ['-i', t.sender.ifname, '--csv', csv, '--no-dashboard', '--no-forecast', '--stats-interval', '0']);
+    try {
+      await daemon.waitForLog('tcpcast started');
+      const before = await sendFlows(t, 1, 2_000_000, t.receiver.addr4, t.sender.ns, t.receiver.ns, 5501);
+      await new Promise((r) => setTimeout(r, 200));
+      renameSync(csv, rotated);
+      daemon.child.kill('SIGHUP');
+      await daemon.waitForLog('reopened CSV output (SIGHUP)');
+      const after = await sendFlows(t, 1, 3_000_000, t.receiver.addr4, t.sender.ns, t.receiver.ns, 5502);
+      await new Promise((r) => setTimeout(r, 200));
+      daemon.child.kill('SIGTERM');
+      assert.equal(await daemon.exited, 0);
+      const bytes = (rows: Array<Record<string, string>>) => rows.filter((r) => r.series === 'all').reduce((a, r) => a + Number(r.size), 0);
+      const oldRows = readCsv(rotated);
+      const freshRows = readCsv(csv);
+      const old = bytes(oldRows);
+      const fresh = bytes(freshRows);
+      console.log(`# SIGHUP: first transfer ${before} B, rotated file ${old} B; second ${after} B, new file ${fresh} B; last old ${oldRows.at(-1)?.window_end_ns} first new ${freshRows[0]?.window_end_ns}`);
+      assert.ok(oldRows.length > 0 && freshRows.length > 0, 'rows on both sides of the rotation');
+      assert.ok(BigInt(oldRows.at(-1)!.window_end_ns) < BigInt(freshRows[0].window_end_ns), 'no window written twice or out of order across the rotation');
+      const total = (old + fresh) / (before + after);
+      assert.ok(Math.abs(total - 1) <= 0.01, `nothing lost across the rotation: ${old} + ${fresh} vs ${before} + ${after}`);
+      assert.ok(fresh >= after * 0.99, `the new file holds at least the second transfer: ${fresh} vs ${after}`);
     } finally {
       if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
     }
