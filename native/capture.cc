@@ -107,7 +107,9 @@ class Source {
   void start() { thread_ = std::thread([this] { run(); }); }
 
   void stop() {
-    if (handle_) pcap_breakloop(handle_);
+    // Only live loops can sit inside pcap_dispatch; file loops check stopping() per record. (A stdin handle is
+    // created by its own thread, so it must not be read here.)
+    if (live_ && handle_) pcap_breakloop(handle_);
     uint64_t one = 1;
     if (wake_fd_ >= 0 && write(wake_fd_, &one, sizeof one) < 0) {
       // The eventfd counter cannot overflow from a handful of writes; the poll timeout is the fallback anyway.
