@@ -87,7 +87,7 @@ uint64_t next_pow2(uint64_t v) {
 }  // namespace
 
 FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters)
-    : slots_(max_flows == 0 ? 1 : max_flows),
+    : max_flows_(max_flows == 0 ? 1 : max_flows),
       index_(next_pow2(2ull * (max_flows == 0 ? 1 : max_flows)), 0),
       lru_head_(NO_FLOW),
       lru_tail_(NO_FLOW),
@@ -100,9 +100,8 @@ FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* coun
       end_hook_(nullptr),
       end_ctx_(nullptr) {
   index_mask_ = index_.size() - 1;
-  free_.reserve(slots_.size());
-  for (uint32_t i = static_cast<uint32_t>(slots_.size()); i-- > 0;) free_.push_back(i);
-  for (Flow& f : slots_) f.in_use = false;
+  // Slots are created on demand: a 65536-flow table costs memory only when that many flows are live.
+  slots_.reserve(max_flows_ < 1024 ? max_flows_ : 1024);
 }
 
 uint32_t FlowTable::find(const FlowKey& key, uint64_t hash) const {
@@ -142,9 +141,16 @@ void FlowTable::reset_flow(Flow& f) {
 }
 
 uint32_t FlowTable::insert(const FlowKey& key, uint64_t hash, int64_t now_ns) {
-  if (free_.empty()) return NO_FLOW;
-  uint32_t id = free_.back();
-  free_.pop_back();
+  uint32_t id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else if (slots_.size() < max_flows_) {
+    id = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();  // value-initialized: empty vectors, zero counters
+  } else {
+    return NO_FLOW;
+  }
   Flow& f = slots_[id];
   f.key = key;
   f.hash = hash;
@@ -227,7 +233,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   uint64_t h = hash_key(key);
   uint32_t id = find(key, h);
   if (id == NO_FLOW) {
-    if (free_.empty()) expire(p.ts_ns);
+    if (free_.empty() && slots_.size() >= max_flows_) expire(p.ts_ns);
     id = insert(key, h, p.ts_ns);
     if (id == NO_FLOW) {
       counters_->flows_table_full++;

@@ -20,7 +20,7 @@ constexpr uint32_t MAX_UNACKED_PER_DIRECTION = 10000;
 // not remembered (counted in FlowTable::segments_dropped) -- only a capture without ACKs can get here.
 constexpr uint64_t MAX_UNACKED_TOTAL = 4u << 20;
 // TSval values remembered per direction while waiting for their echo (pping's "timestamp table").
-constexpr int TS_PENDING = 16;
+constexpr int TS_PENDING = 8;
 
 // Canonical 5-tuple: endpoint a is the smaller (address, port) pair, so both directions share one key.
 struct FlowKey {
@@ -133,7 +133,7 @@ class FlowTable {
 
   const Flow& flow(uint32_t id) const { return slots_[id]; }
   Flow& flow(uint32_t id) { return slots_[id]; }
-  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+  uint32_t capacity() const { return max_flows_; }
   uint32_t active() const { return active_; }
   uint64_t segments_stored() const { return segments_total_; }
   uint64_t segments_dropped() const { return segments_dropped_; }
@@ -150,7 +150,8 @@ class FlowTable {
   void process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, SegmentResult* r);
   void ts_rtt(Flow& f, int d, const PacketView& p, SegmentResult* r);
 
-  std::vector<Flow> slots_;
+  std::vector<Flow> slots_;       // grows up to max_flows_ as the peak number of flows grows, never shrinks
+  uint32_t max_flows_;
   std::vector<uint32_t> index_;   // open addressing, linear probing; slot id + 1, 0 = empty
   uint64_t index_mask_;
   std::vector<uint32_t> free_;    // free slot ids

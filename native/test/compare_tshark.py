@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Compares tcpcast-dump with tshark 4.0 on pcap files: BIF, ack RTT (to 1 us) and stream agreement."""
+"""Compares tcpcast-dump with tshark 4.0 on pcap files: streams, lengths, BIF, ack RTT (to 1 us), retransmissions."""
 import subprocess
 import sys
 
 FIELDS = ['frame.number', 'frame.time_epoch', 'tcp.stream', 'ip.src', 'tcp.srcport', 'ip.dst', 'tcp.dstport',
-          'tcp.len', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', 'ipv6.src', 'ipv6.dst']
+          'tcp.len', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', 'ipv6.src', 'ipv6.dst',
+          'tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission', 'tcp.analysis.spurious_retransmission',
+          'tcp.analysis.out_of_order']
 
 
 def tshark_rows(path):
@@ -17,12 +19,13 @@ def tshark_rows(path):
         c = line.split('\t')
         if not c[3]:
             c[3], c[5] = c[10], c[11]
-        rows[int(c[0])] = c[:10]
+        # Our flag is the union of Wireshark's four kinds of "does not advance the sequence space".
+        rows[int(c[0])] = c[:10] + ['1' if any(c[12:16]) else '0']
     return rows
 
 
 def dump_rows(dump, path):
-    out = subprocess.run([dump, path], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([dump, '--retrans', path], check=True, capture_output=True, text=True).stdout
     return {int(l.split('\t')[0]): l.split('\t') for l in out.splitlines()}
 
 
@@ -33,7 +36,7 @@ def rtt_us(s):
 def compare(dump, path, verbose):
     t, d = tshark_rows(path), dump_rows(dump, path)
     st = dict(frames_t=len(t), frames_d=len(d), missing=0, field_diff=0, bif_n=0, bif_ok=0, bif_extra=0,
-              rtt_n=0, rtt_ok=0, rtt_extra=0)
+              rtt_n=0, rtt_ok=0, rtt_extra=0, retrans_t=0, retrans_diff=0)
     shown = 0
     for num, tr in t.items():
         dr = d.get(num)
@@ -61,6 +64,10 @@ def compare(dump, path, verbose):
         elif dr[8]:
             st['rtt_extra'] += 1
             bad = True
+        st['retrans_t'] += tr[10] == '1'
+        if tr[10] != dr[10]:
+            st['retrans_diff'] += 1
+            bad = True
         if (bad or tr[:8] != dr[:8]) and verbose and shown < 15:
             shown += 1
             print('  tshark:', '\t'.join(tr), '\n  ours:  ', '\t'.join(dr), file=sys.stderr)
@@ -78,11 +85,14 @@ def main():
         bif = s['bif_ok'] / s['bif_n'] if s['bif_n'] else 1.0
         rtt = s['rtt_ok'] / s['rtt_n'] if s['rtt_n'] else 1.0
         extra = (s['bif_extra'] + s['rtt_extra']) / max(1, s['bif_n'] + s['rtt_n'])
-        ok = bif >= 0.999 and rtt >= 0.999 and extra <= 0.001 and s['missing'] == 0 and s['field_diff'] == 0
+        retrans_ok = s['retrans_diff'] <= max(1, s['retrans_t'] // 1000)
+        ok = (bif >= 0.999 and rtt >= 0.999 and extra <= 0.001 and s['missing'] == 0 and s['field_diff'] == 0
+              and retrans_ok)
         fail |= not ok
         print(f"{'ok  ' if ok else 'FAIL'} {path}: packets {s['frames_t']} (ours {s['frames_d']}, missing {s['missing']},"
               f" field diffs {s['field_diff']}), bif {s['bif_ok']}/{s['bif_n']} ({bif:.5f}) extra {s['bif_extra']},"
-              f" ack_rtt {s['rtt_ok']}/{s['rtt_n']} ({rtt:.5f}) extra {s['rtt_extra']}")
+              f" ack_rtt {s['rtt_ok']}/{s['rtt_n']} ({rtt:.5f}) extra {s['rtt_extra']},"
+              f" retransmissions {s['retrans_t']} (flag differs on {s['retrans_diff']})")
     sys.exit(1 if fail else 0)
 
 

@@ -2,7 +2,8 @@
 // `tshark -r FILE -Y tcp -T fields -e frame.number -e frame.time_epoch -e tcp.stream -e ip.src -e tcp.srcport
 //  -e ip.dst -e tcp.dstport -e tcp.len -e tcp.analysis.ack_rtt -e tcp.analysis.bytes_in_flight`.
 // IPv6 addresses go in the ip.src/ip.dst columns (tshark would print them in ipv6.src/ipv6.dst).
-// With --counters, the engine counters go to stderr; with --ts-rtt, a column with the TSval/TSecr RTT is appended.
+// With --counters, the engine counters go to stderr; --ts-rtt appends a column with the TSval/TSecr RTT,
+// --retrans one with the retransmission flag (0/1).
 // With --bench N, the file is loaded into memory and run through a windows-only Engine N times; the packet
 // rate goes to stdout (the per-packet cost without I/O, for bench/).
 #include <arpa/inet.h>
@@ -72,10 +73,12 @@ int main(int argc, char** argv) {
   const char* file = nullptr;
   bool counters = false;
   bool ts_rtt = false;
+  bool retrans = false;
   int bench = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--counters")) counters = true;
     else if (!strcmp(argv[i], "--ts-rtt")) ts_rtt = true;
+    else if (!strcmp(argv[i], "--retrans")) retrans = true;
     else if (!strcmp(argv[i], "--bench") && i + 1 < argc) bench = atoi(argv[++i]);
     else file = argv[i];
   }
@@ -113,9 +116,9 @@ int main(int argc, char** argv) {
     if (ts_rtt && rec.ts_rtt_ns >= 0) put_seconds(tsr, sizeof tsr, rec.ts_rtt_ns);
     char stream[16] = "";
     if (rec.stream != 0xffffffffu) snprintf(stream, sizeof stream, "%u", rec.stream);
-    printf("%" PRIu64 "\t%" PRId64 ".%09" PRId64 "\t%s\t%s\t%u\t%s\t%u\t%u\t%s\t%s%s%s\n", rec.frame_number,
+    printf("%" PRIu64 "\t%" PRId64 ".%09" PRId64 "\t%s\t%s\t%u\t%s\t%u\t%u\t%s\t%s%s%s%s\n", rec.frame_number,
            rec.ts_ns / NS_PER_S, rec.ts_ns % NS_PER_S, stream, src, rec.sport, dst, rec.dport, rec.tcp_len, rtt, bif,
-           ts_rtt ? "\t" : "", tsr);
+           ts_rtt ? "\t" : "", tsr, retrans ? (rec.retransmission ? "\t1" : "\t0") : "");
     engine.take_windows(&windows);
   }
   engine.finish();
