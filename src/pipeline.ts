@@ -1,6 +1,7 @@
 // capture -> sequence buffers/forecast -> sinks: turns native window batches into rows, attaches forecasts, fans out to sinks.
-import type { SeriesInfo, WindowBatch, WindowRow } from './features';
-import { batchRowValues, WINDOW_VALUE_COLUMNS } from './features';
+import type { WindowBatch, WindowRow } from './features';
+import { WINDOW_VALUE_COLUMNS } from './features';
+import { closeRanges, rowAt, SeriesNames } from './capture/rows';
 import type { Sink } from './sinks/sink';
 import type { Logger } from './log';
 
@@ -50,7 +51,7 @@ export interface PipelineStats {
  * every row carries the forecast that was made BEFORE its actual value was known (what Grafana's phase shift shows).
  */
 export class Pipeline {
-  private readonly series = new Map<number, SeriesInfo>();
+  private readonly names = new SeriesNames();
   private readonly pendingForecast = new Map<number, { windowEndNs: bigint; value: number }>();
   /** Window end each series' latest forecast request was for: tells a late forecast from none. */
   private readonly requestedFor = new Map<number, bigint>();
@@ -85,35 +86,21 @@ export class Pipeline {
   }
 
   stats(): PipelineStats {
-    return { ...this.counters, series: this.series.size };
+    return { ...this.counters, series: this.names.size };
   }
 
   private async handleBatch(batch: WindowBatch): Promise<void> {
     this.counters.batches++;
-    for (const s of batch.newSeries) this.series.set(s.index, s);
+    this.names.add(batch);
     // A batch may hold several window closes: hand them to sinks and the forecaster one close at a time, in order.
-    let start = 0;
-    while (start < batch.count) {
-      const end = batch.windowEndNs[start];
-      let stop = start;
-      while (stop < batch.count && batch.windowEndNs[stop] === end) stop++;
-      await this.handleClose(batch, start, stop);
-      start = stop;
-    }
+    for (const [from, to] of closeRanges(batch)) await this.handleClose(batch, from, to);
   }
 
   private async handleClose(batch: WindowBatch, from: number, to: number): Promise<void> {
     const rows: WindowRow[] = [];
     for (let i = from; i < to; i++) {
       const index = batch.series[i];
-      const info = this.series.get(index);
-      const row: WindowRow = {
-        windowEndNs: batch.windowEndNs[i],
-        iface: info?.iface ?? '?',
-        series: info?.key ?? `#${index}`,
-        values: batchRowValues(batch, i),
-        predictedThroughput: null,
-      };
+      const row = rowAt(batch, i, this.names);
       const forecast = this.pendingForecast.get(index);
       if (forecast && forecast.windowEndNs === row.windowEndNs) {
         row.predictedThroughput = forecast.value;

@@ -7,8 +7,8 @@ import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sess
 import { DEFAULT_QUEUE_PACKETS, abortOnSignals, parseQueue } from './lab';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
-/** Where the cellular traces live: the repo's copy if it has one, else the shared folder they were taken from. */
-const TRACE_DIRS = [join(REPO_ROOT, 'traces/cellular'), '/work/shared/traces/cellular'];
+/** Where the cellular traces live: the repo's copy if it has one, else ../shared beside the checkout (where CI and the team keep them). */
+const TRACE_DIRS = [join(REPO_ROOT, 'traces/cellular'), join(REPO_ROOT, '..', 'shared', 'traces', 'cellular')];
 const DEFAULT_FIXED_MBPS = [12, 48];
 
 export interface DatasetSession {
