@@ -456,6 +456,9 @@ void FlowTable::process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, Se
   if (rev.unacked_head == v.size()) {
     v.clear();
     rev.unacked_head = 0;
+    // Everything outstanding is acknowledged: nothing is in flight, although tshark (which only reports
+    // BIF on data segments) keeps showing its last value. The window feature uses this truer zero.
+    if (removed) rev.last_bif = 0;
   } else if (rev.unacked_head > 256 && rev.unacked_head * 2 > v.size()) {
     v.erase(v.begin(), v.begin() + rev.unacked_head);
     rev.unacked_head = 0;

@@ -62,7 +62,8 @@ struct FlowDirection {
   // Our own bookkeeping.
   uint64_t payload_bytes;
   uint64_t packets;
-  int64_t last_bif;          // last bytes-in-flight value reported for this direction (0 before any)
+  int64_t last_bif;          // last bytes-in-flight value reported for this direction; 0 before any and
+                             // after an ACK that acknowledges everything outstanding
   bool fin_seen;
   bool rst_seen;
   // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.

@@ -3,7 +3,8 @@
 //  -e ip.dst -e tcp.dstport -e tcp.len -e tcp.analysis.ack_rtt -e tcp.analysis.bytes_in_flight`.
 // IPv6 addresses go in the ip.src/ip.dst columns (tshark would print them in ipv6.src/ipv6.dst).
 // With --counters, the engine counters go to stderr; --ts-rtt appends a column with the TSval/TSecr RTT,
-// --retrans one with the retransmission flag (0/1).
+// --retrans one with the retransmission flag (0/1). With --windows [WINDOW_MS], window records are printed
+// instead of packets: window_end_ns, series key, then the WindowRecord value columns.
 // With --bench N, the file is loaded into memory and run through a windows-only Engine N times; the packet
 // rate goes to stdout (the per-packet cost without I/O, for bench/).
 #include <arpa/inet.h>
@@ -67,6 +68,46 @@ int run_bench(pcap_t* pc, int linktype, int rounds) {
   return 0;
 }
 
+void print_window_batch(const std::vector<WindowRecord>& windows, const std::vector<std::string>& keys) {
+  for (const WindowRecord& w : windows) {
+    printf("%" PRId64 "\t%s\t%.0f\t%.3f\t%.0f\t%.4f\t%.4f\t%.3f\t%.3f\t%.0f\t%.0f\t%.0f\t%.0f\t%.3f\n",
+           w.window_end_ns, w.series < keys.size() ? keys[w.series].c_str() : "?", w.size, w.delay, w.bif, w.iat_mean,
+           w.iat_std, w.throughput_mbps, w.delay_gradient, w.bif_gradient, w.is_silent, w.packets, w.retransmits,
+           w.min_rtt);
+  }
+}
+
+int run_windows(pcap_t* pc, int linktype, int64_t window_ns) {
+  EngineConfig cfg;
+  cfg.window_ns = window_ns;
+  Engine engine(cfg);
+  std::vector<WindowRecord> windows;
+  std::vector<SeriesInfo> series;
+  std::vector<std::string> keys;
+  printf("window_end_ns\tseries\tsize\tdelay\tbif\tiat_mean\tiat_std\tthroughput_mbps\tdelay_gradient\t"
+         "bif_gradient\tis_silent\tpackets\tretransmits\tmin_rtt\n");
+  struct pcap_pkthdr* h;
+  const u_char* data;
+  auto drain = [&]() {
+    engine.take_new_series(&series);
+    for (const SeriesInfo& s : series) {
+      if (keys.size() <= s.index) keys.resize(s.index + 1);
+      keys[s.index] = s.key;
+    }
+    engine.take_windows(&windows);
+    print_window_batch(windows, keys);
+  };
+  while (pcap_next_ex(pc, &h, &data) == 1) {
+    engine.process(linktype, data, h->caplen, h->len, static_cast<int64_t>(h->ts.tv_sec) * NS_PER_S + h->ts.tv_usec,
+                   0, nullptr);
+    drain();
+  }
+  engine.finish();
+  drain();
+  pcap_close(pc);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,11 +115,17 @@ int main(int argc, char** argv) {
   bool counters = false;
   bool ts_rtt = false;
   bool retrans = false;
+  bool print_windows = false;
+  int64_t window_ms = 50;
   int bench = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--counters")) counters = true;
     else if (!strcmp(argv[i], "--ts-rtt")) ts_rtt = true;
     else if (!strcmp(argv[i], "--retrans")) retrans = true;
+    else if (!strcmp(argv[i], "--windows")) {
+      print_windows = true;
+      if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') window_ms = atoi(argv[++i]);
+    }
     else if (!strcmp(argv[i], "--bench") && i + 1 < argc) bench = atoi(argv[++i]);
     else file = argv[i];
   }
@@ -94,6 +141,7 @@ int main(int argc, char** argv) {
   }
   int linktype = pcap_datalink(pc);
   if (bench > 0) return run_bench(pc, linktype, bench);
+  if (print_windows) return run_windows(pc, linktype, window_ms * NS_PER_MS);
   EngineConfig cfg;
   cfg.per_packet = true;
   Engine engine(cfg);

@@ -97,7 +97,7 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(w0.iat_mean, (20 + 10 + 30) / 3.0, 1e-9);
   double m = 20;
   CHECK_NEAR(w0.iat_std, std::sqrt(((20 - m) * (20 - m) + (10 - m) * (10 - m) + (30 - m) * (30 - m)) / 3), 1e-9);
-  CHECK_NEAR(w0.bif, 1500, 0);  // A's last BIF: 1000 then 1500 on the data segments
+  CHECK_NEAR(w0.bif, 0, 0);  // A reported 1000 then 1500, but the ACK at 70 ms acknowledged everything
   CHECK_NEAR(w0.is_silent, 0, 0);
   CHECK_NEAR(w0.delay_gradient, 0, 0);  // first window of the series
   CHECK_NEAR(w0.retransmits, 0, 0);
@@ -108,7 +108,7 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(w1.size, 0, 0);
   CHECK_NEAR(w1.delay, w0.delay, 0);  // carried forward
   CHECK_NEAR(w1.delay_gradient, 0, 0);
-  CHECK_NEAR(w1.bif, 1500, 0);
+  CHECK_NEAR(w1.bif, 0, 0);
   CHECK_NEAR(w1.iat_mean, 0, 0);
   CHECK_NEAR(w1.min_rtt, 0, 0);
 
@@ -117,20 +117,40 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(w2.size, 2100, 0);
   CHECK_NEAR(w2.iat_mean, 10, 1e-9);
   CHECK_NEAR(w2.iat_std, 0, 1e-9);
-  CHECK_NEAR(w2.bif, 2000 + 100, 0);  // A (everything before was acked) + B
-  CHECK_NEAR(w2.bif_gradient, 2100 - 1500, 0);
+  CHECK_NEAR(w2.bif, 2000 + 100, 0);  // A's and B's unacknowledged data
+  CHECK_NEAR(w2.bif_gradient, 2100 - 0, 0);
   CHECK_NEAR(w2.delay, w0.delay, 0);
 
   CHECK_EQ(a[0].window_end_ns, T0 + 2 * W);
   CHECK_NEAR(a[0].is_silent, 1, 0);
-  CHECK_NEAR(a[0].bif, 1500, 0);
+  CHECK_NEAR(a[0].bif, 0, 0);
   CHECK_EQ(a[1].window_end_ns, T0 + 3 * W);
   CHECK_NEAR(a[1].size, 2000, 0);
   CHECK_NEAR(a[1].packets, 1, 0);
   CHECK_NEAR(a[1].iat_mean, 0, 0);  // one packet
   CHECK_NEAR(a[1].bif, 2000, 0);
-  CHECK_NEAR(a[1].bif_gradient, 500, 0);
+  CHECK_NEAR(a[1].bif_gradient, 2000, 0);
   CHECK_EQ(e.counters().windows_emitted, c.windows.size());
+}
+
+TEST(window_bif_is_last_value_until_all_acked) {
+  EngineConfig cfg;
+  cfg.window_ns = W;
+  Engine e(cfg);
+  feed(e, data(40000, 1001, 1000), T0 + 10 * NS_PER_MS);  // BIF 1000
+  feed(e, data(40000, 2001, 1000), T0 + 20 * NS_PER_MS);  // BIF 2000
+  feed(e, ack_of(40000, 2001), T0 + 150 * NS_PER_MS);     // window 1: half acknowledged, BIF not re-reported
+  feed(e, ack_of(40000, 3001), T0 + 250 * NS_PER_MS);     // window 2: all acknowledged
+  e.finish();
+  Collected c;
+  c.take(e);
+  auto all = c.of("all");
+  CHECK_EQ(all.size(), 3u);
+  if (all.size() != 3) return;
+  CHECK_NEAR(all[0].bif, 2000, 0);
+  CHECK_NEAR(all[1].bif, 2000, 0);  // tshark's last value: stays until everything is acknowledged
+  CHECK_NEAR(all[2].bif, 0, 0);
+  CHECK_NEAR(all[2].bif_gradient, -2000, 0);
 }
 
 TEST(window_retransmits_and_interfaces) {
