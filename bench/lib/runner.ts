@@ -24,7 +24,16 @@ export function runOnce(trial: Trial, log: (message: string) => void): Promise<R
   const rusagePath = join(dir, 'rusage');
   return new Promise<RunMeasurement>((resolvePromise, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', rusagePath, ...trial.argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Own process group: a timeout must kill the measured program too, not only GNU time above it.
+    const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', rusagePath, ...trial.argv], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const killGroup = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.on('exit', killGroup);
     // Head and tail of stderr are kept: the head holds the program's own error line, the tail where it ended.
     let stderrHead = '';
     let stderrTail = '';
@@ -36,12 +45,13 @@ export function runOnce(trial: Trial, log: (message: string) => void): Promise<R
     let timedOut = false;
     const killer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
     }, timeoutS * 1000);
     const heartbeat = setInterval(() => {
       log(`    ... ${trial.name} still running (${Math.round(Number(process.hrtime.bigint() - started) / 1e9)} s)`);
     }, HEARTBEAT_MS);
     child.on('error', (err) => {
+      process.off('exit', killGroup);
       clearTimeout(killer);
       clearInterval(heartbeat);
       rmSync(dir, { recursive: true, force: true });
@@ -49,6 +59,7 @@ export function runOnce(trial: Trial, log: (message: string) => void): Promise<R
     });
     child.on('close', (code) => {
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+      process.off('exit', killGroup);
       clearTimeout(killer);
       clearInterval(heartbeat);
       const rusage = existsSync(rusagePath) ? readFileSync(rusagePath, 'utf8') : '';
