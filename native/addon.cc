@@ -73,6 +73,8 @@ CaptureOptions to_options(const Napi::Object& o) {
   opt.snaplen = int(num(o, "snaplen", opt.snaplen));
   opt.buffer_kib = int(num(o, "bufferKib", opt.buffer_kib));
   opt.promisc = o.Get("promisc").ToBoolean().Value();
+  Napi::Value netns = o.Get("netns");
+  if (netns.IsString()) opt.netns = netns.As<Napi::String>().Utf8Value();
   opt.speed = num(o, "speed", opt.speed);
   opt.tick_ns = int64_t(num(o, "tickNs", double(opt.tick_ns)));
   opt.queue_batches = size_t(std::max(1.0, num(o, "queueBatches", double(opt.queue_batches))));

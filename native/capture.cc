@@ -9,9 +9,12 @@
 // - Backpressure: files wait while the queue is full (they can be re-read at any pace, so nothing is lost);
 //   live sources never wait (the kernel ring would overflow instead): the oldest queued batch is dropped and counted.
 // - JS is never touched here: the owner (addon.cc) gets a thread-safe notify() when the queue becomes non-empty.
+// - netns: live handles can be opened inside a named network namespace while the process stays in its own
+//   (run_in_netns below); a handle keeps capturing in the namespace it was activated in.
 #include "capture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -19,6 +22,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,6 +83,39 @@ void add_counters(Counters* sum, const Counters& c) {
   sum->windows_emitted += c.windows_emitted;
 }
 
+// Linux network namespaces belong to threads: sockets are created in the namespace of the thread that creates them,
+// and a pcap handle keeps capturing in the namespace it was activated in, whichever thread reads it later. So the
+// handle is opened on a throwaway thread that setns()-es into /run/netns/NAME, runs fn and ends. Why not setns the
+// calling thread there and back: the calling thread is the JS thread, which then never leaves its own namespace,
+// not even for the length of a pcap_activate, and there is no "way back" step that could fail and strand it.
+CaptureError run_in_netns(const std::string& name, const std::function<CaptureError()>& fn) {
+  std::string path = "/run/netns/" + name;
+  int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    if (e == ENOENT) return {"ERR_NO_SUCH_NETNS", "network namespace '" + name + "' does not exist (no " + path + "; see ip netns list)"};
+    return {e == EACCES || e == EPERM ? "ERR_PERMISSION" : "ERR_PCAP_OPEN", "network namespace '" + name + "': " + path + ": " + strerror(e)};
+  }
+  CaptureError result;
+  std::thread opener([&] {
+    if (setns(target, CLONE_NEWNET) < 0) {
+      int e = errno;
+      if (e == EPERM) {
+        result = {"ERR_PERMISSION", "network namespace '" + name + "': entering it needs CAP_SYS_ADMIN (setns: " + strerror(e) + ")"};
+      } else if (e == EINVAL) {
+        result = {"ERR_NO_SUCH_NETNS", "'" + path + "' is not a network namespace"};
+      } else {
+        result = {"ERR_PCAP_OPEN", "network namespace '" + name + "': setns: " + strerror(e)};
+      }
+      return;
+    }
+    result = fn();
+  });
+  opener.join();
+  close(target);
+  return result;
+}
+
 }  // namespace
 
 class Source {
@@ -98,7 +135,7 @@ class Source {
   CaptureError open() {
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) return {"ERR_CAPTURE", std::string("eventfd: ") + strerror(errno)};
-    if (live_) return open_live();
+    if (live_) return options_.netns.empty() ? open_live() : run_in_netns(options_.netns, [this] { return open_live(); });
     // stdin may not have its header yet: reading it here would block the caller, so its thread opens it.
     if (name_ == "-") return {};
     return open_file();
@@ -148,10 +185,13 @@ class Source {
     return after_open();
   }
 
+  // Runs on the opener thread inside options_.netns when one is given (see run_in_netns).
   CaptureError open_live() {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
+    // Errors name the namespace too: "eth0" alone would send the user looking in the wrong place.
+    const std::string where = options_.netns.empty() ? name_ : name_ + " (network namespace " + options_.netns + ")";
     handle_ = pcap_create(name_.c_str(), errbuf);
-    if (!handle_) return {"ERR_PCAP_OPEN", name_ + ": " + errbuf};
+    if (!handle_) return {"ERR_PCAP_OPEN", where + ": " + errbuf};
     pcap_set_snaplen(handle_, options_.snaplen);
     pcap_set_promisc(handle_, options_.promisc ? 1 : 0);
     pcap_set_immediate_mode(handle_, 1);
@@ -164,18 +204,21 @@ class Source {
       if (rc == PCAP_ERROR_NO_SUCH_DEVICE) code = "ERR_NO_SUCH_DEVICE";
       if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) code = "ERR_PERMISSION";
       std::string status = pcap_statustostr(rc), detail = pcap_geterr(handle_);
-      return {code, name_ + ": " + status + (detail.empty() || detail == status ? "" : " (" + detail + ")")};
+      return {code, where + ": " + status + (detail.empty() || detail == status ? "" : " (" + detail + ")")};
     }
     if (rc > 0) {
       // Warnings (e.g. promiscuous mode not supported) do not stop the capture; JS logs them.
       std::string detail = pcap_geterr(handle_);
-      warning_ = name_ + ": " + pcap_statustostr(rc) + (detail.empty() ? "" : " (" + detail + ")");
+      warning_ = where + ": " + pcap_statustostr(rc) + (detail.empty() ? "" : " (" + detail + ")");
     }
     if (name_ == "any") {
       // SLL2 carries the ifindex, so "-i any" still yields one "all" series per interface.
       pcap_set_datalink(handle_, DLT_LINUX_SLL2);
+      // if_indextoname asks the namespace of the calling thread; the capture thread is in ours, so the names are
+      // taken now, from inside the namespace. An interface created there later is shown as "if<index>".
+      if (!options_.netns.empty()) cache_iface_names();
     }
-    if (pcap_setnonblock(handle_, 1, errbuf) < 0) return {"ERR_PCAP_OPEN", name_ + ": " + errbuf};
+    if (pcap_setnonblock(handle_, 1, errbuf) < 0) return {"ERR_PCAP_OPEN", where + ": " + errbuf};
     return after_open();
   }
 
@@ -328,12 +371,21 @@ class Source {
     if (have && options_.engine.per_packet) pending_->packets.push_back(record);
   }
 
+  void cache_iface_names() {
+    struct if_nameindex* all = if_nameindex();
+    if (!all) return;
+    for (struct if_nameindex* i = all; i->if_index != 0 && i->if_name; i++) iface_names_[i->if_index] = i->if_name;
+    if_freenameindex(all);
+  }
+
   std::string iface_name(uint32_t iface) {
     if (linktype_ != DLT_LINUX_SLL2) return live_ ? name_ : basename_of(name_);
     auto it = iface_names_.find(iface);
     if (it != iface_names_.end()) return it->second;
     char buf[IF_NAMESIZE + 1] = "";
-    std::string name = live_ && if_indextoname(iface, buf) ? std::string(buf) : "if" + std::to_string(iface);
+    // In another namespace our if_indextoname would answer for the wrong interfaces (or none): cache only.
+    bool ask = live_ && options_.netns.empty();
+    std::string name = ask && if_indextoname(iface, buf) ? std::string(buf) : "if" + std::to_string(iface);
     iface_names_[iface] = name;
     return name;
   }

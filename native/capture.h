@@ -32,6 +32,9 @@ struct CaptureOptions {
   int snaplen = 128;                    // bytes kept per live frame
   int buffer_kib = 32768;               // kernel ring per live handle, KiB (tcpdump's -B)
   bool promisc = false;
+  // Live handles are created and activated inside /run/netns/<netns> (as `ip netns exec` names it); empty = our own.
+  // The process stays where it is: only a short-lived opener thread enters the namespace (see capture.cc).
+  std::string netns;
   double speed = 0;                     // file replay pacing: 0 = as fast as possible, 1 = real time, N = N x
   int64_t tick_ns = 10 * NS_PER_MS;     // how often a live source advances its windows when the link is idle
   size_t queue_batches = 64;            // bound of the queue towards JS

@@ -4,6 +4,7 @@
 export type TcpcastErrorCode =
   | 'ERR_PCAP_OPEN'
   | 'ERR_NO_SUCH_DEVICE'
+  | 'ERR_NO_SUCH_NETNS'
   | 'ERR_PERMISSION'
   | 'ERR_BPF'
   | 'ERR_FILE_CORRUPT'

@@ -32,6 +32,11 @@ export interface CaptureOptions {
   snaplen?: number;
   bufferKib?: number;
   promisc?: boolean;
+  /**
+   * Live only: open the interfaces inside this network namespace (a name as `ip netns list` shows it, i.e. a file
+   * in /run/netns) while the process, its dashboard and its sinks stay in their own. Needs CAP_SYS_ADMIN.
+   */
+  netns?: string;
   /** File replay pacing: 0 = as fast as possible, 1 = real time, N = N x. */
   speed?: number;
   windowMs?: number;
@@ -74,6 +79,14 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
   }
   if (files.filter((f) => f === '-').length > 1) throw Errors.invalidOption('stdin (-) can be read once');
   const live = interfaces.length > 0;
+  const netns = o.netns ?? '';
+  if (netns !== '') {
+    if (!live) throw Errors.invalidOption('netns applies to live interfaces, not to files');
+    // A name, not a path: it is looked up in /run/netns, so a slash or dot-dot could point anywhere.
+    if (typeof netns !== 'string' || !/^[A-Za-z0-9_.@:+-]{1,255}$/.test(netns) || netns === '.' || netns === '..') {
+      throw Errors.invalidOption(`netns must be a namespace name as ip netns list shows it, got ${JSON.stringify(netns)}`);
+    }
+  }
   const userBpf = bpfText(o.bpf);
   const windowMs = real('windowMs', o.windowMs, DEFAULT_WINDOW_MS, 1, 3_600_000);
   return {
@@ -83,6 +96,7 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     snaplen: int('snaplen', o.snaplen, DEFAULT_SNAPLEN, 64, 262144),
     bufferKib: int('bufferKib', o.bufferKib, DEFAULT_BUFFER_KIB, 64, 4 * 1024 * 1024),
     promisc: o.promisc ?? false,
+    netns,
     speed: real('speed', o.speed, 0, 0, 1e6),
     tickNs: Math.round(real('tickMs', o.tickMs, DEFAULT_TICK_MS, 1, 1000) * NS_PER_MS),
     queueBatches: int('queueBatches', o.queueBatches, DEFAULT_QUEUE_BATCHES, 1, 1 << 20),

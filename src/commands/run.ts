@@ -9,6 +9,7 @@ interface RunOptions extends DaemonOptions {
   snaplen?: number;
   bufferSize?: number;
   promisc: boolean;
+  netns?: string;
 }
 
 const DEFAULT_INTERFACES = ['any'];
@@ -34,6 +35,10 @@ export function register(program: Command): void {
     .addOption(new Option('-s, --snaplen <bytes>', 'bytes captured per packet (headers only by default)').env('TCPCAST_SNAPLEN').argParser(parsePositiveInt('--snaplen')))
     .addOption(new Option('-B, --buffer-size <KiB>', 'kernel capture buffer per interface, KiB (as tcpdump -B)').env('TCPCAST_BUFFER_SIZE').argParser(parsePositiveInt('--buffer-size')))
     .addOption(new Option('--no-promisc', 'do not put interfaces in promiscuous mode'))
+    .addOption(
+      // The dashboard, metrics and InfluxDB connection stay in our namespace; only the capture handles go there.
+      new Option('--netns <name>', 'open the interfaces inside this network namespace (ip netns list) while the daemon stays in its own').env('TCPCAST_NETNS'),
+    )
     .addOption(new Option('--user <name>', 'drop root for this user once the capture handles are open (as tcpdump -Z)').env('TCPCAST_USER'));
   addPipelineOptions(cmd);
   addInfluxOptions(cmd);
@@ -49,6 +54,7 @@ export function register(program: Command): void {
           snaplen: opts.snaplen,
           bufferKib: opts.bufferSize,
           promisc: opts.promisc,
+          netns: opts.netns,
         },
       },
       opts,

@@ -13,6 +13,7 @@ export interface WindowsCommandOptions {
   speed: number;
   interface?: string[];
   duration?: number;
+  netns?: string;
 }
 
 export async function runWindows(file: string | undefined, words: string[], options: WindowsCommandOptions): Promise<void> {
@@ -27,6 +28,7 @@ export async function runWindows(file: string | undefined, words: string[], opti
     windowMs: options.windowMs,
     topK: options.topK,
     speed: options.speed,
+    netns: options.netns,
   });
   // Live: until SIGINT/SIGTERM or --duration; stop() closes the open windows so the last rows are written.
   const stop = (): void => void capture.stop();
@@ -86,6 +88,7 @@ export function register(program: Command): void {
     .option('--top-k <k>', 'per-connection series for the K connections with the most bytes', number(0), DEFAULT_TOP_K)
     .option('--speed <x>', 'replay pacing: 0 = as fast as possible, 1 = real time', number(0), 0)
     .option('-i, --interface <name>', 'capture live on this interface (repeatable; any = all) instead of reading a file', collect, [])
+    .option('--netns <name>', 'with -i: open the interfaces inside this network namespace (ip netns list)')
     .option('--duration <s>', 'live: stop after this many seconds (default: until SIGINT/SIGTERM)', number(0))
     .option('-o, --output <path>', 'append to this CSV file (header only when it is new) instead of stdout')
     .action((file: string | undefined, bpf: string[], opts: WindowsCommandOptions) => runWindows(file, bpf, opts));

@@ -11,6 +11,8 @@ export interface NativeCaptureOptions {
   snaplen: number;
   bufferKib: number;
   promisc: boolean;
+  /** Network namespace (a name under /run/netns) the live handles are opened in; '' = the process's own. */
+  netns: string;
   speed: number;
   tickNs: number;
   queueBatches: number;
