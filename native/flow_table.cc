@@ -123,6 +123,8 @@ void FlowTable::reset_flow(Flow& f) {
       d.unacked.clear();
     }
     d.unacked_head = 0;
+    d.unacked_min_off = d.unacked_max_off = 0;
+    d.unacked_sorted = true;
     d.base_seq_set = false;
     d.base_seq = d.nextseq = d.maxseqtobeacked = d.lastack = 0;
     d.window = 0xffffffffu;
@@ -273,6 +275,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   }
   if ((p.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && fwd.base_seq_set && p.seq != fwd.base_seq) {
     fwd.base_seq = p.seq;
+    recompute_bounds(fwd);  // offsets are relative to base_seq
   }
   r->flow = id;
   r->stream = f.stream;
@@ -366,8 +369,7 @@ finished_fwd:
         // Wireshark adds the SYN/FIN byte only for segments it lists (a quirk kept for identical nextseq).
         if (flags & (TCP_SYN | TCP_FIN)) nextseq += 1;
         if (segments_total_ < MAX_UNACKED_TOTAL) {
-          fwd.unacked.push_back(UnackedSegment{seq, nextseq, p.ts_ns});
-          segments_total_++;
+          push_unacked(fwd, UnackedSegment{seq, nextseq, p.ts_ns});
         } else {
           segments_dropped_++;
         }
@@ -388,17 +390,7 @@ finished_fwd:
   process_acks(rev, ack, p.ts_ns, r);
 
   if (seglen != 0 && fwd.unacked.size() > fwd.unacked_head && fwd.valid_bif) {
-    const UnackedSegment* s = fwd.unacked.data() + fwd.unacked_head;
-    const UnackedSegment* e = fwd.unacked.data() + fwd.unacked.size();
-    uint32_t first_seq = s->seq - fwd.base_seq;
-    uint32_t last_seq = s->nextseq - fwd.base_seq;
-    for (; s != e; ++s) {
-      uint32_t lo = s->seq - fwd.base_seq;
-      uint32_t hi = s->nextseq - fwd.base_seq;
-      if (hi > last_seq) last_seq = hi;
-      if (lo < first_seq) first_seq = lo;
-    }
-    uint32_t in_flight = last_seq - first_seq;
+    uint32_t in_flight = fwd.unacked_max_off - fwd.unacked_min_off;
     for (uint8_t i = 0; i < rev.num_sack; i++) in_flight -= rev.sack_right[i] - rev.sack_left[i];
     if (in_flight > 0 && in_flight < 2000000000u) {
       // The SYN/FIN "byte" is virtual.
@@ -406,6 +398,48 @@ finished_fwd:
       if (in_flight != 0) r->bytes_in_flight = in_flight;
     }
   }
+}
+
+void FlowTable::push_unacked(FlowDirection& d, const UnackedSegment& seg) {
+  uint32_t lo = seg.seq - d.base_seq;
+  uint32_t hi = seg.nextseq - d.base_seq;
+  if (d.unacked.size() == d.unacked_head) {
+    d.unacked_min_off = lo;
+    d.unacked_max_off = hi;
+    d.unacked_sorted = true;
+  } else {
+    if (seq_lt(seg.seq, d.unacked.back().nextseq)) d.unacked_sorted = false;
+    if (lo < d.unacked_min_off) d.unacked_min_off = lo;
+    if (hi > d.unacked_max_off) d.unacked_max_off = hi;
+  }
+  d.unacked.push_back(seg);
+  segments_total_++;
+}
+
+void FlowTable::recompute_bounds(FlowDirection& d) {
+  const UnackedSegment* s = d.unacked.data() + d.unacked_head;
+  const UnackedSegment* e = d.unacked.data() + d.unacked.size();
+  if (s == e) return;
+  // In order and not straddling the 2^32 offset boundary: the first segment starts lowest, the last ends highest.
+  if (d.unacked_sorted) {
+    uint32_t lo = s->seq - d.base_seq;
+    uint32_t hi = (e - 1)->nextseq - d.base_seq;
+    if (lo <= hi) {
+      d.unacked_min_off = lo;
+      d.unacked_max_off = hi;
+      return;
+    }
+  }
+  uint32_t lo = s->seq - d.base_seq;
+  uint32_t hi = s->nextseq - d.base_seq;
+  for (; s != e; ++s) {
+    uint32_t a = s->seq - d.base_seq;
+    uint32_t b = s->nextseq - d.base_seq;
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+  }
+  d.unacked_min_off = lo;
+  d.unacked_max_off = hi;
 }
 
 // Removes what this ACK acknowledges from the other direction's unacked list and finds the RTT sample.
@@ -418,10 +452,14 @@ void FlowTable::process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, Se
   int64_t sent_ns = 0;
   size_t w = head;
   size_t removed = 0;
-  // Fast path: ACKs usually remove a prefix, so compaction starts at the first kept segment.
+  bool trimmed = false;
+  // ACKs usually remove a prefix, so compaction starts at the first kept segment.
   bool prefix = true;
-  for (size_t i = head; i < n; i++) {
+  size_t i = head;
+  for (; i < n; i++) {
     UnackedSegment s = v[i];
+    // In a sorted list, a segment starting at or after the ACK is untouched, and so is everything after it.
+    if (rev.unacked_sorted && seq_le(ack, s.seq)) break;
     bool drop;
     if (ack == s.nextseq) {
       if (!matched) {
@@ -431,6 +469,7 @@ void FlowTable::process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, Se
       drop = true;
     } else if (seq_gt(ack, s.seq) && seq_le(ack, s.nextseq)) {
       s.seq = ack;  // partially acknowledged: trim
+      trimmed = true;
       drop = false;
     } else if (seq_gt(s.nextseq, ack)) {
       drop = false;
@@ -446,22 +485,30 @@ void FlowTable::process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, Se
     v[w++] = s;
   }
   if (removed) {
-    // Either a prefix went (w advanced with it) or the survivors were compacted to [head', w).
-    size_t kept = n - head - removed;
+    // Either a prefix went (w advanced with it) or the survivors were compacted to [head', w); the untouched
+    // tail [i, n) moves down behind them.
+    size_t kept = i - head - removed;
     size_t new_head = w - kept;
-    v.resize(w);
+    if (w != i) {
+      for (size_t j = i; j < n; j++) v[w++] = v[j];
+      v.resize(w);
+    }
     rev.unacked_head = static_cast<uint32_t>(new_head);
     segments_total_ -= removed;
   }
   if (rev.unacked_head == v.size()) {
     v.clear();
     rev.unacked_head = 0;
+    rev.unacked_sorted = true;
     // Everything outstanding is acknowledged: nothing is in flight, although tshark (which only reports
     // BIF on data segments) keeps showing its last value. The window feature uses this truer zero.
     if (removed) rev.last_bif = 0;
-  } else if (rev.unacked_head > 256 && rev.unacked_head * 2 > v.size()) {
-    v.erase(v.begin(), v.begin() + rev.unacked_head);
-    rev.unacked_head = 0;
+  } else {
+    if (rev.unacked_head > 256 && rev.unacked_head * 2 > v.size()) {
+      v.erase(v.begin(), v.begin() + rev.unacked_head);
+      rev.unacked_head = 0;
+    }
+    if (removed || trimmed) recompute_bounds(rev);
   }
   if (matched) {
     int64_t rtt = ts_ns - sent_ns;

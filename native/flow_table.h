@@ -58,6 +58,12 @@ struct FlowDirection {
   uint32_t sack_right[3];
   std::vector<UnackedSegment> unacked;  // insertion order; live part is [unacked_head, size)
   uint32_t unacked_head;
+  // Kept so that neither bytes in flight nor an ACK costs a walk over the whole list in the common case:
+  // the smallest start and largest end offset from base_seq (unsigned, as Wireshark compares them), and
+  // whether the list is in sequence order without overlaps (then an ACK stops at the first segment after it).
+  uint32_t unacked_min_off;
+  uint32_t unacked_max_off;
+  bool unacked_sorted;
 
   // Our own bookkeeping.
   uint64_t payload_bytes;
@@ -150,6 +156,8 @@ class FlowTable {
   void analyze(Flow& f, int d, const PacketView& p, SegmentResult* r);
   void process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, SegmentResult* r);
   void ts_rtt(Flow& f, int d, const PacketView& p, SegmentResult* r);
+  void push_unacked(FlowDirection& dir, const UnackedSegment& seg);
+  static void recompute_bounds(FlowDirection& dir);
 
   std::vector<Flow> slots_;       // grows up to max_flows_ as the peak number of flows grows, never shrinks
   uint32_t max_flows_;

@@ -145,12 +145,17 @@ TEST(flow_retransmission_rtt_from_oldest_copy) {
   // The ACK for the 1st segment matches both copies; Wireshark reports the time since the original.
   CHECK_EQ(c.ack(2001, 2001, t + 400 * NS_PER_US).ack_rtt_ns, 400 * NS_PER_US);
   CHECK_EQ(c.engine.counters().retransmissions, 1u);
+  // The list is out of order now (the retransmission went behind newer data): BIF still spans it correctly.
+  CHECK_EQ(c.data(3001, 1000, 2001, t + 410 * NS_PER_US).bytes_in_flight, 2000);
+  CHECK_EQ(c.ack(2001, 2501, t + 420 * NS_PER_US).ack_rtt_ns, -1);  // partial
+  CHECK_EQ(c.data(4001, 1000, 2001, t + 430 * NS_PER_US).bytes_in_flight, 2500);
   // A keep-alive (seq = next - 1, no data) is not a retransmission.
   Seg ka = c.c2s;
   ka.seq = 3000;
   ka.ack = 2001;
   ka.flags = TCP_ACK;
   ka.payload = 1;
+  ka.seq = 5000;
   CHECK_EQ(c.send(ka, t + NS_PER_S).retransmission, 0);
 }
 
@@ -298,4 +303,33 @@ TEST(flow_zero_window_probe_not_retransmission) {
   zw.window = 1000;
   c.send(zw, t + 2 * NS_PER_MS);
   CHECK_EQ(c.data(2001, 1000, 2001, t + 3 * NS_PER_MS).retransmission, 0);
+}
+
+// Wireshark compares segment offsets from the base sequence number as unsigned 32-bit values, so when a
+// connection's offsets pass 2^32 (every 4 GiB sent) its bytes in flight dips or vanishes for a moment.
+// We reproduce that exactly rather than "fix" it, so the numbers stay identical to tshark's.
+TEST(flow_bif_at_4gib_offset_boundary_matches_wireshark) {
+  Conv c;
+  const uint32_t isn = 1000;
+  c.handshake(isn, 2000, T0);
+  int64_t t = T0 + NS_PER_MS;
+  // Walk the sequence space forward in jumps below 2^31 (each a capture gap, re-enabled by the ACK).
+  uint32_t last_ack = isn + 1;
+  int64_t ts = t;
+  for (uint32_t k = 1; k <= 3; k++) {
+    CHECK_EQ(c.data(isn + k * 0x50000000u, 1000, 2001, ts += NS_PER_US).bytes_in_flight, -1);
+    last_ack = isn + k * 0x50000000u + 1000;
+    c.ack(2001, last_ack, ts += NS_PER_US);
+  }
+  const uint32_t off = 0xfffffc00u;
+  CHECK_EQ(c.data(isn + off, 1000, 2001, ts += NS_PER_US).bytes_in_flight, -1);  // a gap: BIF off
+  c.ack(2001, last_ack, ts += NS_PER_US);                                        // an ACK: BIF on again
+  t = ts;
+  // Offsets 0xfffffc00..0xffffffe8 and 0xffffffe8..0x3d0: the unsigned max end is 0xffffffe8, so 1000, not 2000.
+  CHECK_EQ(c.data(isn + off + 1000, 1000, 2001, t + 4 * NS_PER_US).bytes_in_flight, 1000);
+  // Next: the min start is now 0x3d0 below the max end 0xffffffe8: a "negative" span, not reported.
+  CHECK_EQ(c.data(isn + off + 2000, 1000, 2001, t + 5 * NS_PER_US).bytes_in_flight, -1);
+  // Once the old segments are acknowledged, the values are right again.
+  c.ack(2001, isn + off + 2000, t + 6 * NS_PER_US);
+  CHECK_EQ(c.data(isn + off + 3000, 1000, 2001, t + 7 * NS_PER_US).bytes_in_flight, 2000);
 }
