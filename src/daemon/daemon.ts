@@ -38,8 +38,16 @@ export interface DaemonSource {
   mode: 'live' | 'replay';
 }
 
+/** For a caller that embeds the daemon in its own process (the demo): stop it without a signal, learn where it listens. */
+export interface DaemonHooks {
+  /** Aborting stops the capture exactly as SIGINT does: the last window closes and the sinks flush. */
+  signal?: AbortSignal;
+  /** Called once, when capture, sinks and servers are up and before the first window. */
+  onStarted?: (info: { dashboardUrl?: string }) => void;
+}
+
 /** Exit codes: 0 clean stop or end of file; 1 a source error (corrupt file, interface gone) or a shutdown that timed out. */
-export async function runDaemon(source: DaemonSource, opts: DaemonOptions): Promise<number> {
+export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks: DaemonHooks = {}): Promise<number> {
   const logger = createLogger(opts.logLevel);
   // Capture first: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
@@ -96,7 +104,14 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions): Prom
     const statsTimers = startStatsLine(opts.statsInterval, logger, capture, pipeline, forecaster, sinks, dashboard);
 
     const shutdown = installSignals(capture, csv, logger);
+    const onAbort = () => {
+      logger.info('stopping (asked by the embedding command): closing the last window and flushing sinks');
+      void capture.stop();
+    };
+    if (hooks.signal?.aborted) onAbort();
+    else hooks.signal?.addEventListener('abort', onAbort, { once: true });
     logger.info({ mode: source.mode, sources: source.capture.files ?? source.capture.interfaces, windowMs: opts.windowMs, forecast: Boolean(forecaster) }, 'tcpcast started');
+    hooks.onStarted?.({ dashboardUrl: dashboard?.url });
 
     let exitCode = 0;
     try {
@@ -108,6 +123,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions): Prom
     }
     for (const t of statsTimers) clearInterval(t);
     shutdown.remove();
+    hooks.signal?.removeEventListener('abort', onAbort);
 
     // Everything after the last window: flush and close within the deadline, so a hung database cannot keep us up forever.
     const deadline = opts.shutdownTimeout * 1000;
@@ -165,9 +181,12 @@ function summary(groups: Record<string, Record<string, number>>): Record<string,
   const p = groups.pipeline ?? {};
   return {
     packets: c.frames ?? 0,
-    tcpPackets: c.tcp_packets ?? c.tcpPackets ?? 0,
+    tcpPackets: c.tcpPackets ?? 0,
     kernelDropped: c.pcapDropped ?? 0,
-    flows: c.flows_active ?? c.flowsActive ?? 0,
+    interfaceDropped: c.pcapIfDropped ?? 0,
+    // Batches the JS side could not take in time (live sources drop the oldest rather than grow).
+    windowsDropped: c.windowsDropped ?? 0,
+    flows: c.flowsActive ?? 0,
     windows: p.windows ?? 0,
     series: p.series ?? 0,
   };
