@@ -72,6 +72,21 @@ async function runCase(bc: BenchCase, ctx: BenchContext): Promise<CaseResult> {
     await runOnce({ name: 'warm-up', argv, work: 0 }, log).catch(() => undefined);
   }
 
+  if (prepared.measure) {
+    try {
+      const measured = await prepared.measure();
+      result.trials = measured.trials;
+      result.notes = measured.notes;
+    } catch (err) {
+      result.error = `measure failed: ${(err as Error).message}`;
+      log(`   ${result.error}`);
+      return result;
+    }
+    addRatios(result.trials, prepared.ratioAgainst);
+    result.targets = prepared.targets ? prepared.targets(result.trials) : [];
+    return result;
+  }
+
   const trials: TrialResult[] = prepared.trials.map((t) => ({ name: t.name, argv: t.argv, work: t.work, runs: [], ratios: {} }));
   const maxRepeat = Math.max(...prepared.trials.map((t) => t.repeat ?? ctx.repeat));
   const totalRuns = prepared.trials.reduce((n, t) => n + (t.repeat ?? ctx.repeat), 0);
@@ -101,15 +116,19 @@ async function runCase(bc: BenchCase, ctx: BenchContext): Promise<CaseResult> {
     tr.peakRssMb = Math.max(...tr.runs.map((r) => r.peakRssKb)) / 1024;
     tr.cpuS = median(tr.runs.map((r) => r.userS + r.sysS));
   }
+  addRatios(trials, prepared.ratioAgainst);
+  result.trials = trials;
+  result.targets = prepared.targets ? prepared.targets(trials) : [];
+  return result;
+}
+
+function addRatios(trials: TrialResult[], ratioAgainst: string[]): void {
   for (const tr of trials) {
-    for (const against of prepared.ratioAgainst) {
+    for (const against of ratioAgainst) {
       const base = trials.find((t) => t.name === against);
       if (tr.ratePerS !== undefined && base?.ratePerS !== undefined) tr.ratios[against] = tr.ratePerS / base.ratePerS;
     }
   }
-  result.trials = trials;
-  result.targets = prepared.targets ? prepared.targets(trials) : [];
-  return result;
 }
 
 function printSummary(c: CaseResult): void {
@@ -121,7 +140,8 @@ function printSummary(c: CaseResult): void {
       continue;
     }
     const ratios = c.ratioAgainst.map((r) => `${(t.ratios[r] ?? NaN).toPrecision(3)}x ${r}`).join(', ');
-    log(`   ${t.name.padEnd(28)} ${ratios.padEnd(36)} ${(t.ratePerS! / 1e3).toFixed(1).padStart(9)} k/s  ${t.peakRssMb!.toFixed(1).padStart(7)} MB`);
+    const fixed = (x: number | undefined, digits: number): string => (x === undefined ? '-' : x.toFixed(digits));
+    log(`   ${t.name.padEnd(28)} ${ratios.padEnd(36)} ${fixed(t.ratePerS === undefined ? undefined : t.ratePerS / 1e3, 1).padStart(9)} k/s  ${fixed(t.peakRssMb, 1).padStart(7)} MB`);
   }
   for (const t of c.targets) log(`   target ${t.met ? 'met    ' : 'NOT met'} ${t.target}: ${t.reached}`);
 }

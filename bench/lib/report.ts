@@ -49,6 +49,7 @@ export function renderMarkdown(report: RunReport): string {
         t.peakRssMb?.toFixed(1), t.cpuS?.toFixed(2), String(t.runs.length)].join(' | ')} |`);
     }
     lines.push('', `"x NAME" is this trial's ${c.unit}/s divided by NAME's: above 1 is faster.`);
+    if (c.notes && c.notes.length > 0) lines.push('', ...c.notes);
     const errors = c.trials.filter((t) => t.error);
     if (errors.length > 0) {
       lines.push('', 'Errors:', '');

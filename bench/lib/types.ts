@@ -47,6 +47,19 @@ export interface PreparedCase {
   /** Untimed commands run once before the trials (e.g. read the input so the page cache is warm). */
   warmup?: string[][];
   targets?(results: TrialResult[]): TargetCheck[];
+  /**
+   * For cases that do not fit "one command per run" (a rate sweep, servers started around the runs): the
+   * harness calls this instead of running `trials` (leave that empty) and reports what it returns. A throw
+   * fails the case.
+   */
+  measure?(): Promise<MeasuredCase>;
+}
+
+/** What a case's own measure() hands back: rows for the usual table, plus Markdown lines for what the table cannot hold. */
+export interface MeasuredCase {
+  trials: TrialResult[];
+  /** Printed under the case's table in the report (per-rate tables, latency percentiles ...). */
+  notes?: string[];
 }
 
 export interface BenchCase {
@@ -88,5 +101,7 @@ export interface CaseResult {
   trials: TrialResult[];
   targets: TargetCheck[];
   versions: Record<string, string>;
+  /** From MeasuredCase.notes. */
+  notes?: string[];
   error?: string;
 }
