@@ -1,5 +1,6 @@
 // Capture inside a named network namespace from a process that stays in its own: real TCP in a 'tcx' namespace, seen from the root namespace; unknown namespaces are coded errors.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -86,4 +87,11 @@ test('an unknown namespace is a coded error naming it; a name that is a path is 
   }
   assert.throws(() => openCapture({ files: ['x.pcap'], netns: 'somewhere' }), (err: Error & { code?: string }) => err.code === 'ERR_INVALID_OPTION');
   assert.equal(readlinkSync('/proc/self/ns/net'), ownNs);
+});
+
+test('tcpcast run --netns: an unknown namespace ends the command with the coded error before anything starts', { skip: unavailable }, () => {
+  const missing = `${PREFIX}-${process.pid}-missing`;
+  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'tcpcast'), 'run', '-i', 'lo', '--netns', missing, '--no-dashboard', '--no-csv'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(res.status, 1);
+  assert.match(res.stderr, new RegExp(`network namespace '${missing}' does not exist.*\\(ERR_NO_SUCH_NETNS\\)`));
 });
