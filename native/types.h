@@ -63,6 +63,7 @@ struct Counters {
   uint64_t ack_rtt_samples = 0;
   uint64_t ts_rtt_samples = 0;
   uint64_t windows_emitted = 0;
+  uint64_t iface_series_full = 0;    // packets of interfaces beyond the per-interface series bound (no "all" series)
 };
 
 }  // namespace tcpcast

@@ -46,6 +46,7 @@ WindowAggregator::WindowAggregator(const EngineConfig& config, FlowTable* flows,
       flow_series_active_(0),
       next_index_(0),
       open_end_ns_(0),
+      iface_series_count_(0),
       last_iface_(0),
       last_iface_pos_(SIZE_MAX) {
   if (config_.window_ns <= 0) config_.window_ns = 50 * NS_PER_MS;
@@ -99,6 +100,8 @@ WindowAggregator::Series* WindowAggregator::iface_series(uint32_t iface) {
       return &s;
     }
   }
+  if (iface_series_count_ >= MAX_IFACE_SERIES) return nullptr;
+  iface_series_count_++;
   new_series(iface, NO_FLOW, nullptr);
   for (size_t i = 0; i < series_.size(); i++) {
     Series& s = series_[i];
@@ -108,7 +111,7 @@ WindowAggregator::Series* WindowAggregator::iface_series(uint32_t iface) {
       return &s;
     }
   }
-  return nullptr;  // unreachable
+  return nullptr;  // unreachable: new_series() just made it
 }
 
 void WindowAggregator::account(Series* s, const PacketView& p, const SegmentResult& r) {
@@ -171,12 +174,14 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   } else if (p.ts_ns >= open_end_ns_) {
     close_windows(p.ts_ns);
   }
-  account(iface_series(iface), p, r);
+  Series* all = iface_series(iface);
+  if (all) account(all, p, r); else counters_->iface_series_full++;
   if (r.flow == NO_FLOW) return;
   Flow& f = flows_->flow(r.flow);
   int64_t bif = f.bytes_in_flight();
   if (bif != f.bif_in_sum) {
-    iface_series(f.iface)->bif_sum += bif - f.bif_in_sum;
+    Series* owner = iface_series(f.iface);
+    if (owner) owner->bif_sum += bif - f.bif_in_sum;
     f.bif_in_sum = bif;
   }
   if (f.series != NO_FLOW) {
@@ -188,7 +193,10 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
 
 void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
   (void)flow_id;
-  if (f.bif_in_sum != 0) iface_series(f.iface)->bif_sum -= f.bif_in_sum;
+  if (f.bif_in_sum != 0) {
+    Series* owner = iface_series(f.iface);
+    if (owner) owner->bif_sum -= f.bif_in_sum;
+  }
   if (f.series != NO_FLOW) {
     Series& s = series_[f.series];
     s.ended = true;

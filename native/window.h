@@ -16,6 +16,9 @@ namespace tcpcast {
 constexpr int64_t MAX_SILENT_GAP_NS = 60 * NS_PER_S;
 // A connection series ends after this much silence; its slot goes to another connection.
 constexpr int64_t FLOW_SERIES_IDLE_NS = 2 * NS_PER_S;
+// Interface ("all") series never end, so their number is bounded: a file with garbage SLL2 ifindex values
+// must not create a series per packet. Packets of further interfaces are counted (iface_series_full).
+constexpr uint32_t MAX_IFACE_SERIES = 64;
 
 class WindowAggregator {
  public:
@@ -84,6 +87,7 @@ class WindowAggregator {
   std::vector<Candidate> candidates_;
   std::vector<WindowRecord> out_;
   std::vector<SeriesInfo> new_series_;
+  uint32_t iface_series_count_;
   uint32_t last_iface_;             // cache for iface_series()
   size_t last_iface_pos_;
 };

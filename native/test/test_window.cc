@@ -225,3 +225,18 @@ TEST(window_top_k_never_exceeded) {
     CHECK_EQ(c.of(key).size(), 1u);
   }
 }
+
+TEST(window_interface_series_bounded) {
+  EngineConfig cfg;
+  cfg.window_ns = W;
+  cfg.top_k = 0;
+  Engine e(cfg);
+  const uint32_t ifaces = MAX_IFACE_SERIES + 36;
+  for (uint32_t i = 0; i < ifaces; i++) feed(e, data(40000, 1001 + i, 1), T0 + i, i);
+  e.finish();
+  Collected c;
+  c.take(e);
+  CHECK_EQ(c.series.size(), static_cast<size_t>(MAX_IFACE_SERIES));
+  CHECK_EQ(c.windows.size(), static_cast<size_t>(MAX_IFACE_SERIES));
+  CHECK_EQ(e.counters().iface_series_full, static_cast<uint64_t>(ifaces - MAX_IFACE_SERIES));
+}
