@@ -70,7 +70,7 @@ function nonNegativeInt(name: string) {
 /** Keeps one long-lived flow going: a new iperf3 run whenever the last one ends, until the signal aborts. */
 async function keepFlowRunning(procs: ProcessGroup, topo: Topology, port: number, cc: CongestionControl, signal: AbortSignal): Promise<void> {
   for (let run = 0; !signal.aborted; run++) {
-    const client = procs.start(`iperf3 client :${port} #${run}`, ...inNs(topo.snd, 'iperf3', [
+    const client = procs.start(`iperf3 client :${port} #${run}`, ...inNsDetached(topo.snd, 'iperf3', [
       '-c', topo.rcvAddr, '-p', String(port), '-t', String(FLOW_RUN_S), '-C', cc,
     ]));
     // The teardown stops every client through the process group; that ends this wait too.
@@ -79,6 +79,16 @@ async function keepFlowRunning(procs: ProcessGroup, topo: Topology, port: number
     client.stdout = '';
     if (!signal.aborted) await sleep(FLOW_RESTART_DELAY_MS, signal);
   }
+}
+
+/**
+ * `ip netns exec NS CMD` in a session of its own (setsid execs, so the pid stays the command's): Ctrl-C in a
+ * terminal signals the whole foreground process group, and the flows and the emulator must outlive the daemon's
+ * flush and stop when the teardown says so, not before.
+ */
+function inNsDetached(ns: string, cmd: string, args: string[]): [string, string[]] {
+  const [ip, ipArgs] = inNs(ns, cmd, args);
+  return ['setsid', [ip, ...ipArgs]];
 }
 
 function banner(lines: Array<[string, string]>): string {
@@ -125,12 +135,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     ];
     if (queue.bytes > 0) emuArgs.push('--queue-bytes', String(queue.bytes));
     else emuArgs.push('--queue-packets', String(queue.packets));
-    const emulator = procs.start('tcpcast-linkem', ...inNs(t.emu, 'chrt', emuArgs));
+    const emulator = procs.start('tcpcast-linkem', ...inNsDetached(t.emu, 'chrt', emuArgs));
     await waitForOutput(emulator, /"ready":true/, READY_TIMEOUT_MS);
     const servers = [];
     for (let i = 0; i < opts.flows; i++) {
       // No -1: the server outlives each client run, so a restarted flow finds it listening.
-      servers.push(procs.start(`iperf3 server :${FIRST_PORT + i}`, ...inNs(t.rcv, 'iperf3', ['-s', '--forceflush', '-p', String(FIRST_PORT + i)])));
+      servers.push(procs.start(`iperf3 server :${FIRST_PORT + i}`, ...inNsDetached(t.rcv, 'iperf3', ['-s', '--forceflush', '-p', String(FIRST_PORT + i)])));
     }
     for (const server of servers) await waitForOutput(server, /Server listening/, READY_TIMEOUT_MS);
     if (stop.signal.aborted) return 0;
