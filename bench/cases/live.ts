@@ -31,8 +31,8 @@ const READY_TIMEOUT_MS = 30_000;
 const CAP_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /** Full frames (snaplen 1600): tcpreplay sends what the file holds, and truncated frames would not parse as TCP. */
-const INPUT_SPEC: CaptureSpec = { name: 'live-replay', cc: 'cubic', flows: 8, durationS: 1, bottleneckMbit: 500, queueBytes: 256 * 1024, snaplen: 1600 };
-const INPUT_MIN_PACKETS = 30_000;
+export const INPUT_SPEC: CaptureSpec = { name: 'live-replay', cc: 'cubic', flows: 8, durationS: 1, bottleneckMbit: 500, queueBytes: 256 * 1024, snaplen: 1600 };
+export const INPUT_MIN_PACKETS = 30_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
