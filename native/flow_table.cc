@@ -269,6 +269,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
       f.first_ns = f.last_ns = p.ts_ns;
       r->new_connection = true;
       counters_->flows_created++;
+      counters_->flows_port_reused++;
     } else {
       fwd.nextseq = fwd.maxseqtobeacked;
     }

@@ -64,6 +64,7 @@ struct Counters {
   uint64_t ts_rtt_samples = 0;
   uint64_t windows_emitted = 0;
   uint64_t iface_series_full = 0;    // packets of interfaces beyond the per-interface series bound (no "all" series)
+  uint64_t flows_port_reused = 0;    // connections replaced by a new one on the same 5-tuple (SYN with a new ISN)
 };
 
 }  // namespace tcpcast

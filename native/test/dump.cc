@@ -179,10 +179,10 @@ int main(int argc, char** argv) {
             "frames=%" PRIu64 " tcp=%" PRIu64 " not_ip=%" PRIu64 " not_tcp=%" PRIu64 " fragments=%" PRIu64
             " truncated=%" PRIu64 " malformed=%" PRIu64 " unsupported_link=%" PRIu64 " flows_created=%" PRIu64
             " evicted_idle=%" PRIu64 " table_full=%" PRIu64 " retransmissions=%" PRIu64 " ack_rtt=%" PRIu64
-            " ts_rtt=%" PRIu64 " windows=%" PRIu64 "\n",
+            " ts_rtt=%" PRIu64 " windows=%" PRIu64 " port_reused=%" PRIu64 "\n",
             c.frames, c.tcp_packets, c.not_ip, c.not_tcp, c.fragments, c.truncated, c.malformed, c.unsupported_link,
             c.flows_created, c.flows_evicted_idle, c.flows_table_full, c.retransmissions, c.ack_rtt_samples,
-            c.ts_rtt_samples, c.windows_emitted);
+            c.ts_rtt_samples, c.windows_emitted, c.flows_port_reused);
   }
   return rc == -1 ? 1 : 0;
 }

@@ -231,7 +231,10 @@ TEST(flow_port_reuse_new_stream) {
   PacketRecord r = c.send(sa, T0 + 5 * NS_PER_MS);
   CHECK_EQ(r.stream, 1u);
   CHECK_EQ(r.ack_rtt_ns, NS_PER_MS);
-  CHECK_EQ(c.engine.counters().flows_created, 2u);
+  const Counters& k = c.engine.counters();
+  CHECK_EQ(k.flows_created, 2u);
+  CHECK_EQ(k.flows_port_reused, 1u);
+  CHECK_EQ(k.flows_active, 1u);  // the new connection took the old one's place
 }
 
 TEST(flow_timestamp_rtt_first_match_only) {
