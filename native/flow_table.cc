@@ -1,6 +1,6 @@
 // Connection table and per-segment TCP analysis: a port of Wireshark 4.0's tcp_analyze_sequence_number()
 // (the parts that decide tcp.analysis.ack_rtt, tcp.analysis.bytes_in_flight and retransmissions) plus
-// pping's TSval/TSecr RTT, over a fixed-capacity open-addressing table with LRU idle eviction.
+// pping's TSval/TSecr RTT, over a bounded open-addressing table (slots made on demand) with LRU idle eviction.
 //
 // Why a port and not "a cleaner algorithm": the numbers must match tshark 4.0 on real captures, and
 // Wireshark's results depend on its exact bookkeeping. In particular:
