@@ -168,4 +168,13 @@ if (process.env.TCC_CSV_CHILD) {
     assertContiguous([...rotated.closes, ...current.closes], 0);
     assert.equal(rotated.closes.length + current.closes.length, Number(closed.split(' ')[1]));
   });
+
+  test('a device or pipe as output (-o /dev/null, /dev/stdout) writes and closes without fsync errors', async () => {
+    const sink = new CsvSink('/dev/null', { fsyncIntervalMs: 10 });
+    sink.write(closeRows(0));
+    await new Promise((r) => setTimeout(r, 30));
+    await sink.close();
+    assert.equal(sink.stats().writeErrors, 0);
+    assert.equal(sink.stats().rowsWritten, SERIES_PER_CLOSE);
+  });
 }

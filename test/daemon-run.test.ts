@@ -94,9 +94,10 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
   await withTopology({ prefix: 'tcr' }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'tcpcast-run-'));
     const csv = join(dir, 'windows.csv');
-    const daemon = startDaemon(t.sender.ns, ['-i', 'any', '--csv', csv, '--no-dashboard', '--no-forecast', '--stats-interval', '1']);
+    const daemon = startDaemon(t.sender.ns, ['-i', 'any', '--csv', csv, '--no-dashboard', '--no-forecast', '--stats-interval', '1', '--metrics', '127.0.0.1:9464']);
     try {
       await daemon.waitForLog('tcpcast started');
+      assert.equal((await daemon.waitForLog('metrics listening')).url, 'http://127.0.0.1:9464/metrics');
       // Real TCP across the veth (three flows) and the same amount over loopback in the same namespace.
       t.exec(t.sender.ns, 'ip', ['link', 'set', 'lo', 'up']);
       const [sentVeth, sentLoopback] = await Promise.all([
@@ -106,6 +107,12 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       assert.ok(sentVeth >= 12_000_000 && sentLoopback >= 4_000_000);
       await daemon.waitForLog('stats');
       await new Promise((r) => setTimeout(r, 300));
+      // Prometheus scrapes from the daemon's namespace (the endpoint binds loopback there).
+      const scrape = t.exec(t.sender.ns, process.execPath, ['-e', "fetch('http://127.0.0.1:9464/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
+      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(scrape)?.[1]);
+      assert.ok(metric('tcpcast_capture_tcp_packets') > 10_000, `packets counted in /metrics:\n${scrape.split("\n").filter((l) => /^tcpcast_(capture|pipeline)/.test(l)).join("\n")}`);
+      assert.ok(metric('tcpcast_pipeline_windows') > 0, 'windows counted in /metrics');
+      assert.equal(metric('tcpcast_capture_pcap_dropped'), 0, 'kernel drops exported');
       daemon.child.kill('SIGTERM');
       const code = await daemon.exited;
       assert.equal(code, 0, 'exit code after SIGTERM');
@@ -118,7 +125,8 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       const captured = rows.filter((r) => r.iface === t.sender.ifname && r.series === 'all').reduce((a, r) => a + Number(r.size), 0);
       const ratio = captured / sentVeth;
       console.log(`# run: senders sent ${sentVeth} B over the veth, the CSV's "all" series counts ${captured} B (ratio ${ratio.toFixed(5)})`);
-      assert.ok(Math.abs(ratio - 1) <= 0.01, `CSV bytes within 1% of what was sent (ratio ${ratio})`);
+      const stoppedLine = JSON.stringify(daemon.logs.find((l) => l.msg === 'tcpcast stopped'));
+      assert.ok(Math.abs(ratio - 1) <= 0.01, `CSV bytes within 1% of what was sent (ratio ${ratio}); ${stoppedLine}`);
       const flowSeries = new Set(rows.filter((r) => r.series !== 'all').map((r) => r.series));
       assert.ok(flowSeries.size >= 3, `a series per connection: ${[...flowSeries]}`);
 

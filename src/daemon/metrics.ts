@@ -16,7 +16,7 @@ function metricName(group: string, key: string): string {
  */
 export function createMetricsRegistry(provider: StatsProvider): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tcpcast_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'tcpcast_' });
   const gauges = new Map<string, Gauge>();
   let snapshot: Record<string, Record<string, number>> = {};
   const refresh = () => {

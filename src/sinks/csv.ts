@@ -54,6 +54,7 @@ function writeAll(fd: number, buf: Buffer): Promise<void> {
 export class CsvSink implements Sink {
   readonly name = 'csv';
   private fd: number;
+  private syncable = true;
   private chain: Promise<void> = Promise.resolve();
   private dirty = false;
   private closed = false;
@@ -78,7 +79,10 @@ export class CsvSink implements Sink {
     } catch (err) {
       throw Errors.output(`cannot open CSV output ${this.path}: ${(err as Error).message}`);
     }
-    if (fstatSync(fd).size === 0) this.enqueueBuffer(fd, Buffer.from(csvHeader()), 0);
+    const stat = fstatSync(fd);
+    // fsync means nothing on /dev/null, a pipe or a terminal (and fails with EINVAL there): only files are synced.
+    this.syncable = stat.isFile();
+    if (stat.size === 0) this.enqueueBuffer(fd, Buffer.from(csvHeader()), 0);
     return fd;
   }
 
@@ -106,6 +110,7 @@ export class CsvSink implements Sink {
   private sync(): Promise<void> {
     const fd = this.fd;
     this.dirty = false;
+    if (!this.syncable) return Promise.resolve();
     return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
