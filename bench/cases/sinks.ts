@@ -14,8 +14,8 @@ import { runMeasured } from '../lib/measure';
 import { median } from '../lib/runner';
 import { BenchCase, BenchContext, MeasuredCase, PreparedCase, RunMeasurement, TargetCheck, TrialResult } from '../lib/types';
 
-const FULL_ROWS = 200_000;
-const QUICK_ROWS = 20_000;
+const FULL_ROWS = 210_000;
+const QUICK_ROWS = 21_000;
 /** The daemon's default top-k (20 connections) plus the interface's `all` series. */
 const SERIES_PER_WINDOW = 21;
 const V1_DATABASE = 'tcpcast_bench';

@@ -5,9 +5,13 @@
 // The InfluxDB writer runs with its production defaults (batch size, gzip, retries): what the daemon does.
 import { CsvSink } from '../../src/sinks/csv';
 import { InfluxSink, type InfluxApi } from '../../src/sinks/influx';
-import { writeSyntheticRows } from '../../src/sinks/influx-synthetic';
+import { NS_PER_MS, writeSyntheticRows } from '../../src/sinks/influx-synthetic';
 import type { Sink } from '../../src/sinks/sink';
 import { staticTokenSource } from '../../src/config/secrets';
+
+/** Window closes per writeSyntheticRows call: 1,000 closes of 21 series is about 6 MB of line protocol. */
+const CHUNK_WINDOWS = 1000;
+const WINDOW_NS = 50n * NS_PER_MS;
 
 async function main(): Promise<void> {
   const [kind, ...rest] = process.argv.slice(2);
@@ -27,8 +31,18 @@ async function main(): Promise<void> {
   } else {
     throw new Error('usage: sink-child.js influx URL API BUCKET MEASUREMENT ROWS SERIES | csv PATH ROWS SERIES');
   }
-  // writeSyntheticRows times write() of every row and the flush that gets them to the server or file.
-  const { elapsedMs } = await writeSyntheticRows(sink, rows, { seriesPerWindow });
+  // writeSyntheticRows times write() of every row and the flush that gets them to the server or file. It is
+  // called per chunk of CHUNK_WINDOWS window closes, later chunks later in time: all rows at once would
+  // outgrow the InfluxDB writer's outage backlog (64 MiB) before its first request returned, and it would
+  // rightly drop the oldest; the daemon hands it one window close at a time.
+  const windowsTotal = Math.ceil(rows / seriesPerWindow);
+  const startNs = BigInt(Date.now() - 3_600_000) * NS_PER_MS;
+  let elapsedMs = 0;
+  for (let w = 0; w < windowsTotal; w += CHUNK_WINDOWS) {
+    const count = Math.min(CHUNK_WINDOWS * seriesPerWindow, rows - w * seriesPerWindow);
+    const chunk = await writeSyntheticRows(sink, count, { seriesPerWindow, startNs: startNs + BigInt(w) * WINDOW_NS });
+    elapsedMs += chunk.elapsedMs;
+  }
   await sink.close();
   process.stdout.write(`${JSON.stringify({ rows, elapsedMs, stats: sink.stats() })}\n`);
 }
