@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { Forecaster } from '../src/forecast';
 import type { ModelSpec } from '../src/forecast/spec';
+import { FEATURE_NAMES, WINDOW_VALUE_COLUMNS } from '../src/features';
 import { windowsToCsv } from '../src/train/csv';
 import { syntheticWindows } from '../src/train/synthetic';
 
@@ -72,4 +73,41 @@ it('the trained model directory loads in the Forecaster', async () => {
   const f = await Forecaster.create({ modelDir: join(dir, 'model') });
   assert.equal(f.spec.training.synthetic, true);
   await f.close();
+});
+
+it('a delta (residual) model: the pool forecasts last throughput + the network output, the same as eval computes', async () => {
+  const out = join(dir, 'model-delta');
+  tcpcast('train', '--data', ...csvs, '--out', out, '--lstm', '8', '--dense', '', '--epochs', '2', '--synthetic', '--no-progress', '--target-mode', 'delta');
+  const spec = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as ModelSpec;
+  assert.equal(spec.target_mode, 'delta');
+  // Through the real pool: one series fed 16 windows; the forecast must equal last + output * target scale,
+  // with the network output taken from onnxruntime directly on the same scaled input.
+  const windows = syntheticWindows(join(FIXTURES, `${TRACES[0]}.30s.trace`), { seed: 9 }).slice(0, spec.sequence_length);
+  const f = await Forecaster.create({ modelDir: out });
+  let forecast: number | undefined;
+  const width = WINDOW_VALUE_COLUMNS.length;
+  for (const [k, w] of windows.entries()) {
+    const values = new Float64Array(width);
+    WINDOW_VALUE_COLUMNS.forEach((c, j) => (values[j] = (w as unknown as Record<string, number>)[c] ?? 0));
+    const batch = { count: 1, series: Uint32Array.of(7), windowEndNs: BigInt64Array.of(BigInt(k + 1) * 50_000_000n), values, newSeries: [] };
+    forecast = (await f.predict(batch)).get(7);
+  }
+  await f.close();
+  assert.ok(forecast !== undefined, 'a forecast once the history is full');
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(join(out, spec.onnx_file));
+  const x = new Float32Array(spec.sequence_length * FEATURE_NAMES.length);
+  windows.forEach((w, t) =>
+    FEATURE_NAMES.forEach((name, j) => {
+      const raw = (w as unknown as Record<string, number>)[name];
+      x[t * FEATURE_NAMES.length + j] = (raw - spec.scaler.features.center[j]) / spec.scaler.features.scale[j];
+    }),
+  );
+  const result = await session.run({ [spec.onnx.input]: new ort.Tensor('float32', x, [1, spec.sequence_length, FEATURE_NAMES.length]) });
+  const output = (result[spec.onnx.output].data as Float32Array)[0];
+  const last = (windows.at(-1) as unknown as Record<string, number>).throughput_mbps;
+  const expected = Math.max(0, last + output * spec.scaler.target.scale[0]);
+  assert.ok(Math.abs(forecast - expected) < 1e-4 * Math.max(1, expected), `pool ${forecast} vs independent ${expected}`);
+  const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[0], '--json'));
+  assert.ok(Number.isFinite(report.model.mae));
 });

@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, split and shuffles', '42')
     .option('--threshold-mbps <mbps>', 'congestion threshold for the evaluation AUC', '20')
     .option('--synthetic', 'mark the model as trained on synthetic data in model.json', false)
+    .addOption(new Option('--target-mode <mode>', 'network output: level (next throughput) or delta (change from the last window: a residual over persistence)').choices(['level', 'delta']).default('level'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
       const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');
@@ -41,6 +42,7 @@ export function register(program: Command): void {
         validationFraction: Number(o.valFraction),
         seed: Number(o.seed),
         synthetic: Boolean(o.synthetic),
+        targetMode: o.targetMode,
         progress: o.progress !== false && process.stderr.isTTY === true,
         eval: { ...DEFAULT_TRAIN_OPTIONS.eval, thresholdMbps: Number(o.thresholdMbps) },
       });

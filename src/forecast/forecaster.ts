@@ -1,9 +1,9 @@
 // Forecaster: the pipeline's entry point — sequence buffers on the main thread, batched inference in the pool.
 import { FEATURE_NAMES, type WindowBatch } from '../features';
 import { InferencePool, type PoolOptions, type PoolStats } from './pool';
-import { forecastMbps } from './scaler';
+import { outputToMbps, type OutputMapping } from './scaler';
 import { SequenceBuffers } from './sequences';
-import { loadModel, type ModelSpec } from './spec';
+import { loadModel, outputMapping, type ModelSpec } from './spec';
 
 export interface ForecasterOptions {
   modelDir: string;
@@ -24,12 +24,15 @@ export interface ForecastStats extends PoolStats {
 
 export class Forecaster {
   private predictions = 0;
+  private readonly mapping: OutputMapping;
 
   private constructor(
     readonly spec: ModelSpec,
     private readonly buffers: SequenceBuffers,
     private readonly pool: InferencePool,
-  ) {}
+  ) {
+    this.mapping = outputMapping(spec);
+  }
 
   /** Loads and checks model.json (coded TCM_SPEC_MISMATCH on a feature/window mismatch), starts the pool, warms it. */
   static async create(options: ForecasterOptions): Promise<Forecaster> {
@@ -72,8 +75,7 @@ export class Forecaster {
     return this.pool.run(input, ready.length).then((scaled) => {
       const out = new Map<number, number>();
       if (!scaled) return out;
-      const target = this.spec.scaler.target;
-      for (let i = 0; i < ready.length; i++) out.set(ready[i], forecastMbps(target, scaled[i]));
+      for (let i = 0; i < ready.length; i++) out.set(ready[i], outputToMbps(this.mapping, scaled[i], input, i));
       this.predictions += ready.length;
       return out;
     });

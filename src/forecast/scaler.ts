@@ -61,3 +61,31 @@ export function unscaleValue(params: RobustScalerParams, scaled: number, column 
 export function forecastMbps(target: RobustScalerParams, scaled: number): number {
   return Math.max(0, unscaleValue(target, scaled, 0));
 }
+
+/** How a network output becomes Mbps; the one place training targets, evaluation and inference agree on. */
+export interface OutputMapping {
+  mode: 'level' | 'delta';
+  features: RobustScalerParams;
+  target: RobustScalerParams;
+  /** Index of throughput_mbps among the features. */
+  throughputFeature: number;
+  sequenceLength: number;
+  featureCount: number;
+}
+
+/** Throughput of the last window of sequence i of a scaled input batch, in Mbps. */
+export function lastThroughputMbps(m: OutputMapping, scaledInput: ArrayLike<number>, i: number): number {
+  const at = i * m.sequenceLength * m.featureCount + (m.sequenceLength - 1) * m.featureCount + m.throughputFeature;
+  return unscaleValue(m.features, scaledInput[at], m.throughputFeature);
+}
+
+/** Network output for sequence i -> forecast in Mbps, clamped at 0. */
+export function outputToMbps(m: OutputMapping, output: number, scaledInput: ArrayLike<number>, i: number): number {
+  if (m.mode === 'level') return forecastMbps(m.target, output);
+  return Math.max(0, lastThroughputMbps(m, scaledInput, i) + output * m.target.scale[0]);
+}
+
+/** Training target for a sequence whose last window had lastMbps and whose next window has nextMbps. */
+export function targetFromMbps(m: Pick<OutputMapping, 'mode' | 'target'>, nextMbps: number, lastMbps: number): number {
+  return m.mode === 'level' ? scaleValue(m.target, nextMbps) : (nextMbps - lastMbps) / m.target.scale[0];
+}

@@ -3,12 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from './errors';
-import type { RobustScalerParams } from './scaler';
+import type { OutputMapping, RobustScalerParams } from './scaler';
 
 export const MODEL_FORMAT = 'tcpcast-forecast-model/1';
 export const MODEL_JSON = 'model.json';
 /** The capture engine's default window length; a daemon started with another window passes its own. */
 export const ENGINE_DEFAULT_WINDOW_MS = 50;
+
+export type TargetMode = 'level' | 'delta';
 
 export interface ModelSpec {
   format: string;
@@ -19,6 +21,12 @@ export interface ModelSpec {
   sequence_length: number;
   /** Windows ahead the target lies: 1 = the next window. */
   horizon_windows: number;
+  /**
+   * What the network outputs: 'level' = the scaled throughput of the next window; 'delta' = the change from the
+   * last window's throughput in target-scale units (a residual forecast: the network learns corrections to
+   * persistence). Absent means 'level' (models made before the field existed).
+   */
+  target_mode?: TargetMode;
   scaler: { features: RobustScalerParams; target: RobustScalerParams };
   onnx: { input: string; output: string; input_layout: 'batch_seq_feature'; opset: number };
   architecture: { lstm_units: number[]; dense_units: number[] };
@@ -51,6 +59,7 @@ export function validateModelSpec(raw: unknown, path = MODEL_JSON): ModelSpec {
   if (!isNumberArray(spec.scaler.target?.center, 1) || !isNumberArray(spec.scaler.target?.scale, 1))
     invalid(path, 'scaler.target needs center and scale of length 1');
   if ([...spec.scaler.features.scale, ...spec.scaler.target.scale].some((s) => s === 0)) invalid(path, 'a scaler scale is 0');
+  if (spec.target_mode !== undefined && spec.target_mode !== 'level' && spec.target_mode !== 'delta') invalid(path, `target_mode must be "level" or "delta"`);
   if (!spec.onnx || typeof spec.onnx.input !== 'string' || typeof spec.onnx.output !== 'string') invalid(path, 'onnx.input / onnx.output missing');
   if (spec.onnx.input_layout !== 'batch_seq_feature') invalid(path, 'onnx.input_layout must be batch_seq_feature');
   return spec;
@@ -99,4 +108,16 @@ export function loadModel(dir: string, opts: { windowMs?: number; checkEngine?: 
   const onnxPath = join(dir, spec.onnx_file);
   if (!existsSync(onnxPath)) throw new ForecastError('TCM_MODEL_MISSING', `${onnxPath} not found`);
   return { dir, spec, onnxPath };
+}
+
+/** How this model's outputs become Mbps (see OutputMapping): shared by eval and the inference pool. */
+export function outputMapping(spec: ModelSpec): OutputMapping {
+  return {
+    mode: spec.target_mode ?? 'level',
+    features: spec.scaler.features,
+    target: spec.scaler.target,
+    throughputFeature: FEATURE_NAMES.indexOf(TARGET_NAME),
+    sequenceLength: spec.sequence_length,
+    featureCount: FEATURE_NAMES.length,
+  };
 }

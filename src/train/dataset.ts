@@ -2,7 +2,8 @@
 import { basename, dirname } from 'node:path';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
-import type { RobustScalerParams } from '../forecast/scaler';
+import { targetFromMbps, type RobustScalerParams } from '../forecast/scaler';
+import type { TargetMode } from '../forecast/spec';
 import { readCsv } from './csv';
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -122,6 +123,7 @@ export function materialize(
   refs: SampleRef[],
   sequenceLength: number,
   scaler: { features: RobustScalerParams; target: RobustScalerParams },
+  mode: TargetMode = 'level',
 ): { x: Float32Array; y: Float32Array } {
   const stride = sequenceLength * FEATURE_COUNT;
   const x = new Float32Array(refs.length * stride);
@@ -134,7 +136,7 @@ export function materialize(
       const f = j % FEATURE_COUNT;
       x[k * stride + j] = (seg.features[from + j] - center[f]) / scale[f];
     }
-    y[k] = (seg.throughput[ref.start + sequenceLength] - scaler.target.center[0]) / scaler.target.scale[0];
+    y[k] = targetFromMbps({ mode, target: scaler.target }, seg.throughput[ref.start + sequenceLength], seg.throughput[ref.start + sequenceLength - 1]);
   });
   return { x, y };
 }

@@ -1,8 +1,8 @@
 // Evaluation: the model and the baselines forecast the same windows; metrics overall and per session.
 import { FEATURE_NAMES } from '../features';
 import { OnnxRunner } from '../forecast/onnx-runner';
-import { forecastMbps } from '../forecast/scaler';
-import { loadModel, type ModelSpec } from '../forecast/spec';
+import { outputToMbps } from '../forecast/scaler';
+import { loadModel, outputMapping, type ModelSpec } from '../forecast/spec';
 import { baselineForecasts, DEFAULT_EWMA_ALPHA, DEFAULT_MA_WINDOWS, type BaselineName } from './baselines';
 import { loadDataset, materialize, sampleRefs, type Segment } from './dataset';
 import { computeMetrics, type Metrics } from './metrics';
@@ -40,11 +40,12 @@ export type ScaledPredictor = (x: Float32Array, n: number) => Promise<Float32Arr
  */
 export async function forecastSegments(segments: Segment[], spec: ModelSpec, predict: ScaledPredictor, opts: EvalOptions): Promise<SegmentForecasts[]> {
   const L = spec.sequence_length;
+  const mapping = outputMapping(spec);
   const out: SegmentForecasts[] = [];
   for (const seg of segments) {
     const refs = sampleRefs([seg], L);
     if (refs.length === 0) continue;
-    const { x } = materialize([seg], refs, L, spec.scaler);
+    const { x } = materialize([seg], refs, L, spec.scaler, spec.target_mode);
     const scaled = await predict(x, refs.length);
     const base = baselineForecasts(seg.throughput, opts.ewmaAlpha, opts.maWindows);
     const n = refs.length;
@@ -54,7 +55,7 @@ export async function forecastSegments(segments: Segment[], spec: ModelSpec, pre
       windowEndNs: refs.map((r) => seg.windowEndNs[r.start + L]),
       actual: pick(seg.throughput),
       forecasts: {
-        model: Float64Array.from(scaled, (v) => forecastMbps(spec.scaler.target, v)),
+        model: Float64Array.from(scaled, (v, i) => outputToMbps(mapping, v, x, i)),
         persistence: pick(base.persistence),
         ewma: pick(base.ewma),
         moving_average: pick(base.moving_average),

@@ -6,7 +6,7 @@ import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
 import { OnnxRunner } from '../forecast/onnx-runner';
 import { fitRobustScaler, type RobustScalerParams } from '../forecast/scaler';
-import { MODEL_FORMAT, MODEL_JSON, type ModelSpec } from '../forecast/spec';
+import { MODEL_FORMAT, MODEL_JSON, type ModelSpec, type TargetMode } from '../forecast/spec';
 import { FEATURE_COUNT, loadDataset, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type Segment } from './dataset';
 import { chunkedPredictor, DEFAULT_EVAL_OPTIONS, forecastSegments, summarize, type EvalOptions, type EvalReport } from './evaluate';
 import { buildNetwork, ensureBackend, extractNetwork, predictScaled, tf, type Architecture } from './network';
@@ -29,6 +29,8 @@ export interface TrainOptions {
   seed: number;
   /** Marks the model as trained on synthetic data in model.json (never ship such a model as real). */
   synthetic: boolean;
+  /** 'delta': the network learns the change from the last window (a residual over persistence). */
+  targetMode?: TargetMode;
   progress: boolean;
   eval: EvalOptions;
   log: (line: string) => void;
@@ -83,8 +85,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (split.by === 'time') options.log('warning: one session only; validation is its last part in time (not a held-out session)');
   // Scalers see training sessions only: validation must look like unseen data, including its scale.
   const scaler = fitScalers(split.train);
-  const trainSet = materialize(split.train, trainRefs, L, scaler);
-  const valSet = materialize(split.validation, valRefs, L, scaler);
+  const targetMode = options.targetMode ?? 'level';
+  const trainSet = materialize(split.train, trainRefs, L, scaler, targetMode);
+  const valSet = materialize(split.validation, valRefs, L, scaler, targetMode);
   options.log(
     `data: ${segments.length} segments, ${windowMs} ms windows; split by ${split.by}: ${trainRefs.length} training / ${valRefs.length} validation samples`,
   );
@@ -173,6 +176,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       window_ms: windowMs,
       sequence_length: L,
       horizon_windows: 1,
+      target_mode: targetMode,
       scaler,
       onnx: { input: ONNX_INPUT, output: ONNX_OUTPUT, input_layout: 'batch_seq_feature', opset: ONNX_OPSET },
       architecture: options.architecture,
