@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f native/test/Makefile ]; then make -s -C native/test check; fi
-node --test --test-concurrency=1 dist/test/
+node --test --test-concurrency=1 dist/test/*.test.js
