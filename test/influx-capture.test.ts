@@ -1,6 +1,7 @@
 // Windows from a real pcap through the capture API into the InfluxDB sink (influxd 1.6) and the CSV sink at once: both hold the same rows and values.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,34 @@ function splitCsvLine(line: string): string[] {
   }
   cells.push(cell);
   return cells;
+}
+
+/** The CSV at csvPath and the measurement in database db hold the same rows, value for value. */
+async function compareCsvWithInflux(influxd: Influxd1, csvPath: string, db: string, expectedRows: number): Promise<void> {
+  const [header, ...lines] = readFileSync(csvPath, 'utf8').split('\n').filter((l) => l !== '');
+  assert.deepEqual(splitCsvLine(header), [...CSV_COLUMNS]);
+  const csvRows = lines.map((l) => {
+    const cells = splitCsvLine(l);
+    return Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, cells[i]])) as Record<(typeof CSV_COLUMNS)[number], string>;
+  });
+  assert.equal(csvRows.length, expectedRows);
+
+  const stored = await influxd.selectAll(db, 'traffic_prediction');
+  assert.equal(stored.length, csvRows.length);
+  const byKey = new Map(stored.map((r) => [`${r.time}|${r.iface}|${r.series}`, r]));
+  for (const c of csvRows) {
+    const found = byKey.get(`${c.window_end_ns}|${c.iface}|${c.series}`);
+    assert.ok(found, `row ${c.window_end_ns} ${c.series} missing in InfluxDB`);
+    // A field no point carries is not even a column of the answer.
+    const r = (name: string) => found[name] ?? '';
+    for (const [field, column] of Object.entries(INFLUX_VALUE_FIELDS)) {
+      const v = Number(c[column]);
+      // Line protocol cannot carry NaN/Inf: the sink leaves such a field out.
+      if (Number.isFinite(v)) assert.equal(Number(r(field)), v, `${field} at ${c.window_end_ns} ${c.series}`);
+      else assert.equal(r(field), '', `${field} should be absent`);
+    }
+    assert.equal(r(PREDICTED_FIELD) === '' ? '' : Number(r(PREDICTED_FIELD)), c.predicted_throughput === '' ? '' : Number(c.predicted_throughput));
+  }
 }
 
 const skip = netnsUnavailableReason();
@@ -69,29 +98,19 @@ describe('capture -> influx and CSV sinks', { skip }, () => {
     assert.deepEqual(log.lines, []);
     assert.equal(influx.stats().points_written, rowsWritten);
 
-    const [header, ...lines] = readFileSync(csvPath, 'utf8').split('\n').filter((l) => l !== '');
-    assert.deepEqual(splitCsvLine(header), [...CSV_COLUMNS]);
-    const csvRows = lines.map((l) => {
-      const cells = splitCsvLine(l);
-      return Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, cells[i]])) as Record<(typeof CSV_COLUMNS)[number], string>;
-    });
-    assert.equal(csvRows.length, rowsWritten);
+    await compareCsvWithInflux(influxd, csvPath, 'tcs_capture', rowsWritten);
+  });
 
-    const stored = await influxd.selectAll('tcs_capture', 'traffic_prediction');
-    assert.equal(stored.length, csvRows.length);
-    const byKey = new Map(stored.map((r) => [`${r.time}|${r.iface}|${r.series}`, r]));
-    for (const c of csvRows) {
-      const found = byKey.get(`${c.window_end_ns}|${c.iface}|${c.series}`);
-      assert.ok(found, `row ${c.window_end_ns} ${c.series} missing in InfluxDB`);
-      // A field no point carries is not even a column of the answer.
-      const r = (name: string) => found[name] ?? '';
-      for (const [field, column] of Object.entries(INFLUX_VALUE_FIELDS)) {
-        const v = Number(c[column]);
-        // Line protocol cannot carry NaN/Inf: the sink leaves such a field out.
-        if (Number.isFinite(v)) assert.equal(Number(r(field)), v, `${field} at ${c.window_end_ns} ${c.series}`);
-        else assert.equal(r(field), '', `${field} should be absent`);
-      }
-      assert.equal(r(PREDICTED_FIELD) === '' ? '' : Number(r(PREDICTED_FIELD)), c.predicted_throughput === '' ? '' : Number(c.predicted_throughput));
-    }
+  it('tcpcast replay with --csv and --influx-url (v1): N rows in the CSV, exactly N points in InfluxDB, same values', async () => {
+    const capture = await ensureCapture(TEST_CAPTURES[1], TEST_CAPTURE_DIR);
+    await influxd.createDatabase('tcs_replay');
+    const csvPath = join(dir, 'replay.csv');
+    const cli = join(__dirname, '..', '..', 'bin', 'tcpcast');
+    const args = [cli, 'replay', capture.path, '--csv', csvPath, '--influx-url', influxd.url, '--influx-api', 'v1', '--influx-bucket', 'tcs_replay', '--no-dashboard', '--stats-interval', '0'];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const rows = readFileSync(csvPath, 'utf8').trim().split('\n').length - 1;
+    assert.ok(rows > 20, `enough windows (${rows})`);
+    await compareCsvWithInflux(influxd, csvPath, 'tcs_replay', rows);
   });
 });
