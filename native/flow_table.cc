@@ -59,10 +59,23 @@ inline bool key_eq(const FlowKey& x, const FlowKey& y) {
          std::memcmp(x.a, y.a, 16) == 0 && std::memcmp(x.b, y.b, 16) == 0;
 }
 
+// memcmp's byte order over 16 bytes, as two big-endian word compares: inlined, where the memcmp with an
+// ordering result was a library call on every packet.
+inline int addr_cmp(const uint8_t* x, const uint8_t* y) {
+  uint64_t xw[2], yw[2];
+  std::memcpy(xw, x, 16);
+  std::memcpy(yw, y, 16);
+  for (int i = 0; i < 2; i++) {
+    uint64_t a = __builtin_bswap64(xw[i]), b = __builtin_bswap64(yw[i]);
+    if (a != b) return a < b ? -1 : 1;
+  }
+  return 0;
+}
+
 // Builds the canonical key; returns the direction of the packet (0 when src is endpoint a).
 int make_key(const PacketView& p, FlowKey* k) {
   k->ip_version = p.ip_version;
-  int c = std::memcmp(p.src, p.dst, 16);
+  int c = addr_cmp(p.src, p.dst);
   bool src_first = c < 0 || (c == 0 && p.sport <= p.dport);
   if (src_first) {
     std::memcpy(k->a, p.src, 16);
@@ -251,8 +264,10 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   } else {
     Flow& f = slots_[id];
     if (p.ts_ns > f.last_ns) f.last_ns = p.ts_ns;
-    lru_unlink(id);
-    lru_push_back(id);
+    if (id != lru_tail_) {  // already the most recent: moving it would leave the list as it is
+      lru_unlink(id);
+      lru_push_back(id);
+    }
   }
   Flow& f = slots_[id];
   FlowDirection& fwd = f.dir[d];
