@@ -101,7 +101,7 @@ uint64_t next_pow2(uint64_t v) {
 
 FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters)
     : max_flows_(max_flows == 0 ? 1 : max_flows),
-      index_(next_pow2(2ull * (max_flows == 0 ? 1 : max_flows)), 0),
+      index_(static_cast<uint32_t*>(std::calloc(next_pow2(2ull * (max_flows == 0 ? 1 : max_flows)), sizeof(uint32_t)))),
       lru_head_(NO_FLOW),
       lru_tail_(NO_FLOW),
       active_(0),
@@ -112,7 +112,8 @@ FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* coun
       counters_(counters),
       end_hook_(nullptr),
       end_ctx_(nullptr) {
-  index_mask_ = index_.size() - 1;
+  if (!index_) std::abort();  // as std::vector's allocation failure would, without exceptions
+  index_mask_ = next_pow2(2ull * max_flows_) - 1;
   // Slots are created on demand: a 65536-flow table costs memory only when that many flows are live.
   slots_.reserve(max_flows_ < 1024 ? max_flows_ : 1024);
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "packet.h"
@@ -161,7 +163,12 @@ class FlowTable {
 
   std::vector<Flow> slots_;       // grows up to max_flows_ as the peak number of flows grows, never shrinks
   uint32_t max_flows_;
-  std::vector<uint32_t> index_;   // open addressing, linear probing; slot id + 1, 0 = empty
+  struct FreeDeleter {
+    void operator()(uint32_t* p) const { std::free(p); }
+  };
+  // Open addressing, linear probing; slot id + 1, 0 = empty. calloc'd: sized for max_flows up front, but its
+  // zero pages only become memory where flows hash to (std::vector's zero fill touched all of it: 512 KiB).
+  std::unique_ptr<uint32_t[], FreeDeleter> index_;
   uint64_t index_mask_;
   std::vector<uint32_t> free_;    // free slot ids
   uint32_t lru_head_;
