@@ -2,7 +2,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
 import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName, writeFixedRateTrace } from '../lab';
 import { DEFAULT_QUEUE_PACKETS, abortOnSignals, parseQueue } from './lab';
 
@@ -91,6 +90,8 @@ export function register(program: Command): void {
       process.stderr.write(`dataset: ${plan.length} sessions, ${plan.length - todo.length} already complete, running ${toRun.length} (${o.duration} s each)\n`);
 
       const signals = abortOnSignals();
+      // The progress bar library loads with the command, not with every tcpcast start.
+      const { SingleBar, Presets } = await import('cli-progress');
       const bar = new SingleBar(
         { format: 'dataset [{bar}] {value}/{total} sessions | {session} {elapsed_s}s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 4 },
         Presets.shades_classic,

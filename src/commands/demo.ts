@@ -12,8 +12,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { addPipelineOptions, applyConfigFile, parsePositiveInt, parsePositiveNumber } from '../daemon/options';
-import { runDaemon, type DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks';
+// The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
+import type { DaemonOptions } from '../daemon/daemon';
+import { addInfluxOptions } from '../sinks/influx-options';
 import {
   CONGESTION_CONTROLS,
   type CongestionControl,
@@ -146,7 +147,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (stop.signal.aborted) return 0;
 
     const csvPath = opts.csv ? resolve(opts.csv) : undefined;
-    const exitCode = await runDaemon(
+    const exitCode = await (await import('../daemon/daemon')).runDaemon(
       { mode: 'live', capture: { interfaces: [t.sndIf], netns: t.snd } },
       { ...opts, csv: csvPath ?? false },
       {

@@ -1,8 +1,9 @@
 // `tcpcast replay FILE`: a capture file through the same pipeline as live capture, optionally paced by capture time.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addPipelineOptions, applyConfigFile } from '../daemon/options';
-import { runDaemon, type DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks';
+// The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
+import type { DaemonOptions } from '../daemon/daemon';
+import { addInfluxOptions } from '../sinks/influx-options';
 
 interface ReplayOptions extends DaemonOptions {
   speed: number;
@@ -29,7 +30,7 @@ export function register(program: Command): void {
   cmd.action(async (file: string, bpf: string[], _opts: ReplayOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<ReplayOptions>();
-    process.exitCode = await runDaemon(
+    process.exitCode = await (await import('../daemon/daemon')).runDaemon(
       { mode: 'replay', capture: { files: [file], bpf: bpf.length > 0 ? bpf : undefined, speed: opts.speed } },
       opts,
     );

@@ -1,8 +1,9 @@
 // `tcpcast run`: live capture on real interfaces through the whole pipeline (forecast -> CSV / InfluxDB / dashboard).
 import { Command, Option } from 'commander';
 import { addPipelineOptions, applyConfigFile, parsePositiveInt } from '../daemon/options';
-import { runDaemon, type DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks';
+// The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
+import type { DaemonOptions } from '../daemon/daemon';
+import { addInfluxOptions } from '../sinks/influx-options';
 
 interface RunOptions extends DaemonOptions {
   interface: string[];
@@ -45,7 +46,7 @@ export function register(program: Command): void {
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<RunOptions>();
-    process.exitCode = await runDaemon(
+    process.exitCode = await (await import('../daemon/daemon')).runDaemon(
       {
         mode: 'live',
         capture: {

@@ -1,7 +1,6 @@
 // Flags shared by `run` and `replay`, with TCPCAST_* environment variables and a config file; precedence flags > env > file > defaults.
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
@@ -56,6 +55,8 @@ export function applyConfigFile(cmd: Command): void {
   }
   let data: unknown;
   try {
+    // Loaded here, not at start-up: only runs with --config pay for the YAML parser.
+    const { parse: parseYaml } = require('yaml') as typeof import('yaml');
     data = parseYaml(text);
   } catch (err) {
     throw Object.assign(new Error(`config file ${file} is not valid YAML/JSON: ${(err as Error).message}`), { code: 'ERR_CONFIG' });
