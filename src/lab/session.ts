@@ -5,6 +5,7 @@ import { ProcessGroup, Tracked, run, sleep, toolVersion, waitForOutput } from '.
 import { Topology, createTopology, destroyTopology, inNs, newTopologyId, removeStaleTopologies } from './netns';
 import { loadTrace, meanCapacityMbps, sessionName } from './trace';
 import { dataSegmentSizes, handshakeRttsNs, readTcpPackets } from './pcap';
+import { seededRandom } from '../random';
 
 export const CONGESTION_CONTROLS = ['cubic', 'bbr', 'reno'] as const;
 export type CongestionControl = (typeof CONGESTION_CONTROLS)[number];
@@ -44,17 +45,7 @@ const READY_TIMEOUT_MS = 10_000;
 const CLIENT_GRACE_S = 20;
 const MAX_START_STAGGER_MS = 1000;
 
-/** mulberry32: a tiny seeded PRNG, so a seed fixes the trace offset and flow start times. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** The emulator binary: the gyp build, else a standalone build, else $TCPCAST_LINKEM. */
 export function linkemPath(): string {

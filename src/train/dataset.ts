@@ -5,6 +5,7 @@ import { ForecastError } from '../forecast/errors';
 import { targetFromMbps, type RobustScalerParams } from '../forecast/scaler';
 import type { TargetMode } from '../forecast/spec';
 import { readCsv } from './csv';
+import { seededRandom } from '../random';
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -141,17 +142,7 @@ export function materialize(
   return { x, y };
 }
 
-/** Deterministic PRNG (mulberry32) for splits and shuffles: same seed, same model. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

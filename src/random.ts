@@ -1,0 +1,13 @@
+// One seeded PRNG for everything that must be reproducible from a seed (lab trace offsets, training splits).
+
+/** mulberry32: tiny, fast and good enough for shuffles and offsets; same seed, same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
