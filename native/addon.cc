@@ -269,8 +269,8 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    if (!capture_) return o;
-    tcpcast::CaptureStats s = capture_->stats();
+    if (!capture_ && !closed_stats_) return o;
+    tcpcast::CaptureStats s = capture_ ? capture_->stats() : *closed_stats_;
     o.Set("counters", counters_object(env, s.counters));
     Napi::Array pcap = Napi::Array::New(env, s.pcap.size());
     for (size_t i = 0; i < s.pcap.size(); i++) {
@@ -292,23 +292,31 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
 
   Napi::Value Linktypes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<int> types = capture_ ? capture_->linktypes() : std::vector<int>();
+    std::vector<int> types = capture_ ? capture_->linktypes() : closed_linktypes_;
     Napi::Array out = Napi::Array::New(env, types.size());
     for (size_t i = 0; i < types.size(); i++) out.Set(uint32_t(i), Napi::Number::New(env, types[i]));
     return out;
   }
 
   // After the end item was taken (or after stop()): the threads have left their loops, so joining is quick.
+  // The native capture (engines, flow tables, pcap handles) is freed here rather than when the JS wrapper is
+  // garbage collected: a wrapper is small to V8, so GC would let hundreds of finished captures pile up natively.
+  // The final counters stay readable (the daemon logs them after the capture ended).
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (capture_) {
       capture_->stop();
       capture_->join();
+      closed_stats_.reset(new tcpcast::CaptureStats(capture_->stats()));
+      closed_linktypes_ = capture_->linktypes();
+      capture_.reset();
     }
     release();
     return info.Env().Undefined();
   }
 
   std::unique_ptr<tcpcast::Capture> capture_;
+  std::unique_ptr<tcpcast::CaptureStats> closed_stats_;
+  std::vector<int> closed_linktypes_;
   Napi::ThreadSafeFunction tsfn_;
   bool tsfn_live_ = false;
 };
