@@ -2,21 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { measurePhase } from '../src/dashboard/phase';
+// Deterministic, so a failure can be replayed.
+import { seededRandom as random } from '../src/random';
 
 const WINDOW_MS = 50;
 const OPTIONS = { windowMs: WINDOW_MS, maxLagWindows: 10, minPairs: 8 };
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A throughput-like signal: a random walk around a level, clipped at zero. */
 function walk(rand: () => number, n: number): number[] {

@@ -5,20 +5,9 @@
 (() => {
   type Snapshot = import('./history').SnapshotMessage;
   type Windows = import('./history').WindowsMessage;
-  type Phase = import('./history').PhaseMessage;
 
-  interface SeriesState {
-    id: number;
-    iface: string;
-    key: string;
-    t: number[];
-    actual: number[];
-    predicted: (number | null)[];
-    rttMs: number[];
-    bifBytes: number[];
-    lagMs: (number | null)[];
-    phase: Phase | null;
-  }
+  // The page keeps each series exactly as the server's snapshot sends it.
+  type SeriesState = import('./history').SeriesSnapshot;
 
   const CHART_HEIGHT_PX = 200;
   const ACTUAL_COLOR = '#2563eb';
