@@ -111,3 +111,44 @@ it('a delta (residual) model: the pool forecasts last throughput + the network o
   const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[0], '--json'));
   assert.ok(Number.isFinite(report.model.mae));
 });
+
+it('a relative model: inputs are divided by the sequence level and the pool forecasts output x level, computed independently here', async () => {
+  const out = join(dir, 'model-relative');
+  tcpcast('train', '--data', ...csvs, '--out', out, '--lstm', '8', '--dense', '', '--epochs', '2', '--synthetic', '--no-progress', '--target-mode', 'relative', '--loss', 'mae');
+  const spec = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as ModelSpec;
+  assert.equal(spec.target_mode, 'relative');
+  assert.equal(spec.training.loss, 'mae');
+  const L = spec.sequence_length;
+  const windows = syntheticWindows(join(FIXTURES, `${TRACES[1]}.30s.trace`), { seed: 11 }).slice(40, 40 + L) as unknown as Record<string, number>[];
+  const f = await Forecaster.create({ modelDir: out });
+  let forecast: number | undefined;
+  const width = WINDOW_VALUE_COLUMNS.length;
+  for (const [k, w] of windows.entries()) {
+    const values = Float64Array.from(WINDOW_VALUE_COLUMNS, (c) => w[c] ?? 0);
+    forecast = (await f.predict({ count: 1, series: Uint32Array.of(3), windowEndNs: BigInt64Array.of(BigInt(k + 1) * 50_000_000n), values, newSeries: [] })).get(3);
+    assert.equal(values.length, width);
+  }
+  await f.close();
+  assert.ok(forecast !== undefined);
+  // The encoding written out from its definition (docs/forecast.md), not through src/forecast/scaler.ts.
+  const level = windows.reduce((s, w) => s + w.throughput_mbps, 0) / L + 0.1;
+  const levelBytes = (level * 1e6 * 0.05) / 8;
+  const delays = windows.map((w) => w.delay).filter((d) => d > 0);
+  const minDelay = delays.length ? Math.min(...delays) : 1;
+  const divisor: Record<string, number> = { size: levelBytes, bif: levelBytes, bif_gradient: levelBytes, throughput_mbps: level, delay: minDelay, delay_gradient: minDelay };
+  const x = new Float32Array(L * FEATURE_NAMES.length);
+  windows.forEach((w, t) =>
+    FEATURE_NAMES.forEach((name, j) => {
+      x[t * FEATURE_NAMES.length + j] = (w[name] / (divisor[name] ?? 1) - spec.scaler.features.center[j]) / spec.scaler.features.scale[j];
+    }),
+  );
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(join(out, spec.onnx_file));
+  const result = await session.run({ [spec.onnx.input]: new ort.Tensor('float32', x, [1, L, FEATURE_NAMES.length]) });
+  const output = (result[spec.onnx.output].data as Float32Array)[0];
+  const expected = Math.max(0, (output * spec.scaler.target.scale[0] + spec.scaler.target.center[0]) * level);
+  assert.ok(expected > 0, 'a busy synthetic window sequence forecasts a positive throughput');
+  assert.ok(Math.abs(forecast - expected) < 1e-4 * Math.max(1, expected), `pool ${forecast} vs independent ${expected}`);
+  const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[1], '--json'));
+  assert.ok(Number.isFinite(report.model.mae) && report.model.mae >= 0, `eval of a relative model: ${report.model.mae}`);
+});

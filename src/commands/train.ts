@@ -24,7 +24,12 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, split and shuffles', '42')
     .option('--threshold-mbps <mbps>', 'congestion threshold for the evaluation AUC', '20')
     .option('--synthetic', 'mark the model as trained on synthetic data in model.json', false)
-    .addOption(new Option('--target-mode <mode>', 'network output: level (next throughput) or delta (change from the last window: a residual over persistence)').choices(['level', 'delta']).default('level'))
+    .addOption(
+      new Option('--target-mode <mode>', 'network output: level (next throughput), delta (change from the last window) or relative (next throughput over the sequence level, from level-relative inputs)')
+        .choices(['level', 'delta', 'relative'])
+        .default('level'),
+    )
+    .addOption(new Option('--loss <loss>', 'training loss').choices(['huber', 'mae']).default('huber'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
       const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');
@@ -43,6 +48,7 @@ export function register(program: Command): void {
         seed: Number(o.seed),
         synthetic: Boolean(o.synthetic),
         targetMode: o.targetMode,
+        loss: o.loss,
         progress: o.progress !== false && process.stderr.isTTY === true,
         eval: { ...DEFAULT_TRAIN_OPTIONS.eval, thresholdMbps: Number(o.thresholdMbps) },
       });

@@ -25,13 +25,14 @@ export interface ForecastStats extends PoolStats {
 export class Forecaster {
   private predictions = 0;
   private readonly mapping: OutputMapping;
+  private readonly buffers: SequenceBuffers;
 
   private constructor(
     readonly spec: ModelSpec,
-    private readonly buffers: SequenceBuffers,
     private readonly pool: InferencePool,
   ) {
     this.mapping = outputMapping(spec);
+    this.buffers = new SequenceBuffers(this.mapping);
   }
 
   /** Loads and checks model.json (coded TCM_SPEC_MISMATCH on a feature/window mismatch), starts the pool, warms it. */
@@ -51,7 +52,7 @@ export class Forecaster {
       workerDataExtra: options.workerDataExtra,
     };
     const pool = new InferencePool(poolOptions);
-    const forecaster = new Forecaster(spec, new SequenceBuffers(spec.sequence_length, spec.scaler.features), pool);
+    const forecaster = new Forecaster(spec, pool);
     try {
       // A broken ONNX file should fail here, at start-up, not at the first window close.
       await pool.run(new Float32Array(spec.sequence_length * FEATURE_NAMES.length), 1);
@@ -71,11 +72,11 @@ export class Forecaster {
   predict(batch: WindowBatch): Promise<Map<number, number>> {
     const ready = this.buffers.pushBatch(batch.count, batch.series, batch.values);
     if (ready.length === 0) return Promise.resolve(new Map());
-    const input = this.buffers.gather(ready);
+    const { input, bases } = this.buffers.gather(ready);
     return this.pool.run(input, ready.length).then((scaled) => {
       const out = new Map<number, number>();
       if (!scaled) return out;
-      for (let i = 0; i < ready.length; i++) out.set(ready[i], outputToMbps(this.mapping, scaled[i], input, i));
+      for (let i = 0; i < ready.length; i++) out.set(ready[i], outputToMbps(this.mapping, scaled[i], bases[i]));
       this.predictions += ready.length;
       return out;
     });

@@ -4,5 +4,5 @@ export { ForecastError, type ForecastErrorCode } from './errors';
 export { loadModel, checkEngineCompatibility, validateModelSpec, ENGINE_DEFAULT_WINDOW_MS, MODEL_FORMAT, type ModelSpec } from './spec';
 export { SequenceBuffers } from './sequences';
 export { InferencePool, type PoolStats } from './pool';
-export { fitRobustScaler, scaleInto, scaleValue, unscaleValue, type RobustScalerParams } from './scaler';
+export { encodeSequence, fitRobustScaler, outputToMbps, scaleValue, unscaleValue, type OutputMapping, type RobustScalerParams } from './scaler';
 export { benchInference, type InferenceBenchResult } from './bench';

@@ -1,4 +1,6 @@
-// RobustScaler (median / inter-quartile range): the one scaling function that training, evaluation and inference share.
+// RobustScaler (median / inter-quartile range) and the sequence encoding that training, evaluation and inference share.
+import { FEATURE_NAMES } from '../features';
+import type { TargetMode } from './spec';
 
 /** Per-column centre (median) and scale (IQR, 1 where the IQR is 0), as stored in model.json. */
 export interface RobustScalerParams {
@@ -36,19 +38,6 @@ export function fitRobustScaler(data: ArrayLike<number>, width: number): RobustS
   return { center, scale };
 }
 
-/** Scales row-major values in place-free fashion into `out` (same layout); column = index % width. */
-export function scaleInto(
-  params: RobustScalerParams,
-  values: ArrayLike<number>,
-  out: Float32Array | Float64Array,
-  width = params.center.length,
-): void {
-  for (let i = 0; i < values.length; i++) {
-    const c = i % width;
-    out[i] = (values[i] - params.center[c]) / params.scale[c];
-  }
-}
-
 export function scaleValue(params: RobustScalerParams, value: number, column = 0): number {
   return (value - params.center[column]) / params.scale[column];
 }
@@ -62,30 +51,95 @@ export function forecastMbps(target: RobustScalerParams, scaled: number): number
   return Math.max(0, unscaleValue(target, scaled, 0));
 }
 
-/** How a network output becomes Mbps; the one place training targets, evaluation and inference agree on. */
+/**
+ * How raw windows become network input and a network output becomes Mbps: the one place training targets,
+ * evaluation and inference agree on.
+ *   level:    input = RobustScaler(raw); output = scaled next throughput.
+ *   delta:    input = RobustScaler(raw); output = change from the last window in target-scale units.
+ *   relative: input = RobustScaler(raw divided by the sequence's own level); output = next throughput as a
+ *             multiple of that level. Nothing the network sees carries the link's absolute rate, so what it
+ *             learns on a 48 Mbit/s link applies to a 2 Mbit/s one (held-out links differ in rate above all).
+ */
 export interface OutputMapping {
-  mode: 'level' | 'delta';
+  mode: TargetMode;
+  /** Scaler of the network's input columns (in relative mode: of the level-relative values). */
   features: RobustScalerParams;
   target: RobustScalerParams;
-  /** Index of throughput_mbps among the features. */
-  throughputFeature: number;
   sequenceLength: number;
   featureCount: number;
+  windowMs: number;
 }
 
-/** Throughput of the last window of sequence i of a scaled input batch, in Mbps. */
-export function lastThroughputMbps(m: OutputMapping, scaledInput: ArrayLike<number>, i: number): number {
-  const at = i * m.sequenceLength * m.featureCount + (m.sequenceLength - 1) * m.featureCount + m.throughputFeature;
-  return unscaleValue(m.features, scaledInput[at], m.throughputFeature);
+/** Floor of a sequence's level in relative mode (Mbps), so an idle series (a few ACKs) never divides by ~0. */
+export const RELATIVE_LEVEL_FLOOR_MBPS = 0.1;
+
+const F = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, i])) as Record<(typeof FEATURE_NAMES)[number], number>;
+
+/**
+ * The sequence's base in Mbps, what the output is relative to: 0 (level), the last window's throughput
+ * (delta), the mean throughput of the sequence plus a floor (relative).
+ */
+export function sequenceBase(m: OutputMapping, raw: ArrayLike<number>, offset = 0): number {
+  const W = m.featureCount;
+  const L = m.sequenceLength;
+  if (m.mode === 'level') return 0;
+  if (m.mode === 'delta') return raw[offset + (L - 1) * W + F.throughput_mbps];
+  let sum = 0;
+  for (let t = 0; t < L; t++) sum += raw[offset + t * W + F.throughput_mbps];
+  return sum / L + RELATIVE_LEVEL_FLOOR_MBPS;
 }
 
-/** Network output for sequence i -> forecast in Mbps, clamped at 0. */
-export function outputToMbps(m: OutputMapping, output: number, scaledInput: ArrayLike<number>, i: number): number {
+/**
+ * Encodes one raw sequence (L x F, engine order, engine units) at raw[offset] into network input at
+ * out[outOffset]; returns its base (sequenceBase). Relative mode: byte quantities over the bytes one window
+ * carries at the level, delays over the sequence's smallest delay (queueing as a ratio), throughput over the
+ * level; inter-arrival times and is_silent as they are.
+ */
+export function encodeSequence(m: OutputMapping, raw: ArrayLike<number>, offset: number, out: Float32Array | Float64Array, outOffset: number): number {
+  const W = m.featureCount;
+  const n = m.sequenceLength * W;
+  const base = sequenceBase(m, raw, offset);
+  const { center, scale } = m.features;
+  if (m.mode !== 'relative') {
+    for (let j = 0; j < n; j++) out[outOffset + j] = (raw[offset + j] - center[j % W]) / scale[j % W];
+    return base;
+  }
+  const levelBytes = (base * 1e6 * m.windowMs) / 8000;
+  let minDelay = Infinity;
+  for (let t = 0; t < m.sequenceLength; t++) {
+    const d = raw[offset + t * W + F.delay];
+    if (d > 0 && d < minDelay) minDelay = d;
+  }
+  if (!Number.isFinite(minDelay)) minDelay = 1;
+  for (let t = 0; t < m.sequenceLength; t++) {
+    const r = offset + t * W;
+    const o = outOffset + t * W;
+    for (let f = 0; f < W; f++) {
+      let v = raw[r + f];
+      if (f === F.size || f === F.bif || f === F.bif_gradient) v /= levelBytes;
+      else if (f === F.throughput_mbps) v /= base;
+      else if (f === F.delay || f === F.delay_gradient) v /= minDelay;
+      out[o + f] = (v - center[f]) / scale[f];
+    }
+  }
+  return base;
+}
+
+/** Network output for a sequence with this base -> forecast in Mbps, clamped at 0. */
+export function outputToMbps(m: Pick<OutputMapping, 'mode' | 'target'>, output: number, base: number): number {
   if (m.mode === 'level') return forecastMbps(m.target, output);
-  return Math.max(0, lastThroughputMbps(m, scaledInput, i) + output * m.target.scale[0]);
+  if (m.mode === 'delta') return Math.max(0, base + output * m.target.scale[0]);
+  return Math.max(0, unscaleValue(m.target, output) * base);
 }
 
-/** Training target for a sequence whose last window had lastMbps and whose next window has nextMbps. */
-export function targetFromMbps(m: Pick<OutputMapping, 'mode' | 'target'>, nextMbps: number, lastMbps: number): number {
-  return m.mode === 'level' ? scaleValue(m.target, nextMbps) : (nextMbps - lastMbps) / m.target.scale[0];
+/** The target values the target scaler is fitted on: throughput (level, delta) or next / base (relative). */
+export function targetRaw(mode: TargetMode, nextMbps: number, base: number): number {
+  return mode === 'relative' ? nextMbps / base : nextMbps;
+}
+
+/** Training target for a sequence with this base whose next window has nextMbps (inverse of outputToMbps). */
+export function targetFromMbps(m: Pick<OutputMapping, 'mode' | 'target'>, nextMbps: number, base: number): number {
+  if (m.mode === 'level') return scaleValue(m.target, nextMbps);
+  if (m.mode === 'delta') return (nextMbps - base) / m.target.scale[0];
+  return scaleValue(m.target, nextMbps / base);
 }

@@ -1,30 +1,34 @@
-// Per-series history of the last N windows' scaled features, kept in flat Float32Array rings (no per-window objects).
+// Per-series history of the last N windows' features, kept in flat typed-array rings (no per-window objects).
 import { FEATURE_NAMES, WINDOW_VALUE_COLUMNS } from '../features';
-import type { RobustScalerParams } from './scaler';
+import { encodeSequence, type OutputMapping } from './scaler';
 
 const FEATURE_COUNT = FEATURE_NAMES.length;
 const ROW_WIDTH = WINDOW_VALUE_COLUMNS.length;
 
 interface Ring {
-  /** sequenceLength x FEATURE_COUNT, scaled; slot `next` is the oldest once full. */
-  data: Float32Array;
+  /** sequenceLength x FEATURE_COUNT, raw engine values; slot `next` is the oldest once full. */
+  data: Float64Array;
   next: number;
   filled: number;
   lastBatch: number;
 }
 
 /**
- * Values are scaled once, when the window arrives, with the model's RobustScaler: the same arithmetic as
- * scaleInto() in training, so a window is never scaled twice or with other parameters.
+ * Rings keep raw values (float64, as the engine and the CSV have them); gather() encodes each sequence with
+ * encodeSequence(), the function training and eval use, so inference sees bit-for-bit what the network was
+ * trained on. Encoding at gather time is needed anyway: relative mode divides by the whole sequence's level.
  */
 export class SequenceBuffers {
   private readonly rings = new Map<number, Ring>();
   private batchCounter = 0;
 
   constructor(
-    readonly sequenceLength: number,
-    private readonly scaler: RobustScalerParams,
+    private readonly mapping: OutputMapping,
   ) {}
+
+  get sequenceLength(): number {
+    return this.mapping.sequenceLength;
+  }
 
   get size(): number {
     return this.rings.size;
@@ -34,12 +38,11 @@ export class SequenceBuffers {
   push(series: number, features: ArrayLike<number>, offset = 0): void {
     let ring = this.rings.get(series);
     if (!ring) {
-      ring = { data: new Float32Array(this.sequenceLength * FEATURE_COUNT), next: 0, filled: 0, lastBatch: 0 };
+      ring = { data: new Float64Array(this.sequenceLength * FEATURE_COUNT), next: 0, filled: 0, lastBatch: 0 };
       this.rings.set(series, ring);
     }
     const base = ring.next * FEATURE_COUNT;
-    const { center, scale } = this.scaler;
-    for (let f = 0; f < FEATURE_COUNT; f++) ring.data[base + f] = (features[offset + f] - center[f]) / scale[f];
+    for (let f = 0; f < FEATURE_COUNT; f++) ring.data[base + f] = features[offset + f];
     ring.next = (ring.next + 1) % this.sequenceLength;
     if (ring.filled < this.sequenceLength) ring.filled++;
     ring.lastBatch = this.batchCounter;
@@ -64,19 +67,24 @@ export class SequenceBuffers {
     return ready.filter((s) => this.rings.get(s)!.filled === this.sequenceLength);
   }
 
-  /** Copies the chosen series' sequences, oldest window first, into one [batch, seq, feature] tensor buffer. */
-  gather(seriesList: readonly number[]): Float32Array {
+  /**
+   * Encodes the chosen series' sequences, oldest window first, into one [batch, seq, feature] tensor buffer;
+   * bases[i] is what outputToMbps() needs to turn output i into Mbps.
+   */
+  gather(seriesList: readonly number[]): { input: Float32Array; bases: Float64Array } {
     const stride = this.sequenceLength * FEATURE_COUNT;
-    const out = new Float32Array(seriesList.length * stride);
+    const input = new Float32Array(seriesList.length * stride);
+    const bases = new Float64Array(seriesList.length);
+    const ordered = new Float64Array(stride);
     seriesList.forEach((s, b) => {
       const ring = this.rings.get(s);
       if (!ring || ring.filled < this.sequenceLength) throw new Error(`series ${s} has no full history`);
       const head = ring.next * FEATURE_COUNT; // oldest slot
-      const tail = stride - head;
-      out.set(ring.data.subarray(head), b * stride);
-      out.set(ring.data.subarray(0, head), b * stride + tail);
+      ordered.set(ring.data.subarray(head), 0);
+      ordered.set(ring.data.subarray(0, head), stride - head);
+      bases[b] = encodeSequence(this.mapping, ordered, 0, input, b * stride);
     });
-    return out;
+    return { input, bases };
   }
 
   /** Drops a series (flow closed) so the map does not grow with every connection ever seen. */

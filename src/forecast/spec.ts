@@ -10,7 +10,8 @@ export const MODEL_JSON = 'model.json';
 /** The capture engine's default window length; a daemon started with another window passes its own. */
 export const ENGINE_DEFAULT_WINDOW_MS = 50;
 
-export type TargetMode = 'level' | 'delta';
+export const TARGET_MODES = ['level', 'delta', 'relative'] as const;
+export type TargetMode = (typeof TARGET_MODES)[number];
 
 export interface ModelSpec {
   format: string;
@@ -24,7 +25,8 @@ export interface ModelSpec {
   /**
    * What the network outputs: 'level' = the scaled throughput of the next window; 'delta' = the change from the
    * last window's throughput in target-scale units (a residual forecast: the network learns corrections to
-   * persistence). Absent means 'level' (models made before the field existed).
+   * persistence); 'relative' = the next throughput as a multiple of the sequence's own level, from level-relative
+   * inputs (see OutputMapping in scaler.ts). Absent means 'level' (models made before the field existed).
    */
   target_mode?: TargetMode;
   scaler: { features: RobustScalerParams; target: RobustScalerParams };
@@ -59,7 +61,7 @@ export function validateModelSpec(raw: unknown, path = MODEL_JSON): ModelSpec {
   if (!isNumberArray(spec.scaler.target?.center, 1) || !isNumberArray(spec.scaler.target?.scale, 1))
     invalid(path, 'scaler.target needs center and scale of length 1');
   if ([...spec.scaler.features.scale, ...spec.scaler.target.scale].some((s) => s === 0)) invalid(path, 'a scaler scale is 0');
-  if (spec.target_mode !== undefined && spec.target_mode !== 'level' && spec.target_mode !== 'delta') invalid(path, `target_mode must be "level" or "delta"`);
+  if (spec.target_mode !== undefined && !TARGET_MODES.includes(spec.target_mode)) invalid(path, `target_mode must be one of ${TARGET_MODES.join(', ')}`);
   if (!spec.onnx || typeof spec.onnx.input !== 'string' || typeof spec.onnx.output !== 'string') invalid(path, 'onnx.input / onnx.output missing');
   if (spec.onnx.input_layout !== 'batch_seq_feature') invalid(path, 'onnx.input_layout must be batch_seq_feature');
   return spec;
@@ -116,8 +118,8 @@ export function outputMapping(spec: ModelSpec): OutputMapping {
     mode: spec.target_mode ?? 'level',
     features: spec.scaler.features,
     target: spec.scaler.target,
-    throughputFeature: FEATURE_NAMES.indexOf(TARGET_NAME),
     sequenceLength: spec.sequence_length,
     featureCount: FEATURE_NAMES.length,
+    windowMs: spec.window_ms,
   };
 }

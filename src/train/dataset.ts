@@ -2,8 +2,7 @@
 import { basename, dirname } from 'node:path';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
-import { targetFromMbps, type RobustScalerParams } from '../forecast/scaler';
-import type { TargetMode } from '../forecast/spec';
+import { encodeSequence, targetFromMbps, type OutputMapping } from '../forecast/scaler';
 import { readCsv } from './csv';
 import { seededRandom } from '../random';
 
@@ -118,28 +117,22 @@ export function sampleRefs(segments: Segment[], sequenceLength: number): SampleR
   return refs;
 }
 
-/** Scaled inputs [N, L, F] and scaled targets [N], with the same scaler arithmetic as inference. */
-export function materialize(
-  segments: Segment[],
-  refs: SampleRef[],
-  sequenceLength: number,
-  scaler: { features: RobustScalerParams; target: RobustScalerParams },
-  mode: TargetMode = 'level',
-): { x: Float32Array; y: Float32Array } {
-  const stride = sequenceLength * FEATURE_COUNT;
+/**
+ * Encoded inputs [N, L, F], targets [N] and each sample's base (see OutputMapping), through encodeSequence():
+ * the arithmetic inference uses.
+ */
+export function materialize(segments: Segment[], refs: SampleRef[], m: OutputMapping): { x: Float32Array; y: Float32Array; base: Float64Array } {
+  const L = m.sequenceLength;
+  const stride = L * FEATURE_COUNT;
   const x = new Float32Array(refs.length * stride);
   const y = new Float32Array(refs.length);
-  const { center, scale } = scaler.features;
+  const base = new Float64Array(refs.length);
   refs.forEach((ref, k) => {
     const seg = segments[ref.segment];
-    const from = ref.start * FEATURE_COUNT;
-    for (let j = 0; j < stride; j++) {
-      const f = j % FEATURE_COUNT;
-      x[k * stride + j] = (seg.features[from + j] - center[f]) / scale[f];
-    }
-    y[k] = targetFromMbps({ mode, target: scaler.target }, seg.throughput[ref.start + sequenceLength], seg.throughput[ref.start + sequenceLength - 1]);
+    base[k] = encodeSequence(m, seg.features, ref.start * FEATURE_COUNT, x, k * stride);
+    y[k] = targetFromMbps(m, seg.throughput[ref.start + L], base[k]);
   });
-  return { x, y };
+  return { x, y, base };
 }
 
 export { seededRandom };

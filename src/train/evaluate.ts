@@ -45,7 +45,7 @@ export async function forecastSegments(segments: Segment[], spec: ModelSpec, pre
   for (const seg of segments) {
     const refs = sampleRefs([seg], L);
     if (refs.length === 0) continue;
-    const { x } = materialize([seg], refs, L, spec.scaler, spec.target_mode);
+    const { x, base: bases } = materialize([seg], refs, mapping);
     const scaled = await predict(x, refs.length);
     const base = baselineForecasts(seg.throughput, opts.ewmaAlpha, opts.maWindows);
     const n = refs.length;
@@ -55,7 +55,7 @@ export async function forecastSegments(segments: Segment[], spec: ModelSpec, pre
       windowEndNs: refs.map((r) => seg.windowEndNs[r.start + L]),
       actual: pick(seg.throughput),
       forecasts: {
-        model: Float64Array.from(scaled, (v, i) => outputToMbps(mapping, v, x, i)),
+        model: Float64Array.from(scaled, (v, i) => outputToMbps(mapping, v, bases[i])),
         persistence: pick(base.persistence),
         ewma: pick(base.ewma),
         moving_average: pick(base.moving_average),

@@ -5,14 +5,16 @@ import { SingleBar, Presets } from 'cli-progress';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
 import { OnnxRunner } from '../forecast/onnx-runner';
-import { fitRobustScaler, type RobustScalerParams } from '../forecast/scaler';
+import { encodeSequence, fitRobustScaler, targetRaw, type OutputMapping, type RobustScalerParams } from '../forecast/scaler';
 import { MODEL_FORMAT, MODEL_JSON, type ModelSpec, type TargetMode } from '../forecast/spec';
-import { FEATURE_COUNT, loadDataset, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type Segment } from './dataset';
+import { FEATURE_COUNT, loadDataset, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type SampleRef, type Segment } from './dataset';
 import { chunkedPredictor, DEFAULT_EVAL_OPTIONS, forecastSegments, summarize, type EvalOptions, type EvalReport } from './evaluate';
 import { buildNetwork, ensureBackend, extractNetwork, predictScaled, tf, type Architecture } from './network';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx-export';
 
 export const ONNX_FILE = 'tcp_forecast.onnx';
+export const TRAIN_LOSSES = ['huber', 'mae'] as const;
+export type TrainLoss = (typeof TRAIN_LOSSES)[number];
 /** Export must reproduce the network to this, in target-scale units (i.e. relative to the target's IQR). */
 export const EXPORT_TOLERANCE = 1e-4;
 
@@ -29,8 +31,10 @@ export interface TrainOptions {
   seed: number;
   /** Marks the model as trained on synthetic data in model.json (never ship such a model as real). */
   synthetic: boolean;
-  /** 'delta': the network learns the change from the last window (a residual over persistence). */
+  /** What the network outputs (see OutputMapping): level, delta (residual over persistence) or relative. */
   targetMode?: TargetMode;
+  /** Training loss: Huber (squared near 0) or MAE (absolute error: the median forecast, what MAE scores). */
+  loss?: TrainLoss;
   progress: boolean;
   eval: EvalOptions;
   log: (line: string) => void;
@@ -60,16 +64,39 @@ export interface TrainResult {
   trainSeconds: number;
 }
 
-function fitScalers(train: Segment[]): { features: RobustScalerParams; target: RobustScalerParams } {
-  const rows = train.reduce((n, s) => n + s.throughput.length, 0);
-  const features = new Float64Array(rows * FEATURE_COUNT);
-  const target = new Float64Array(rows);
-  let r = 0;
-  for (const s of train) {
-    features.set(s.features, r * FEATURE_COUNT);
-    target.set(s.throughput, r);
-    r += s.throughput.length;
+/**
+ * Scalers are fitted on what the network sees: raw training rows (level, delta), or the level-relative values
+ * of every training sequence (relative: one window is encoded differently in each sequence it belongs to).
+ */
+function fitScalers(train: Segment[], refs: SampleRef[], mode: TargetMode, sequenceLength: number, windowMs: number): { features: RobustScalerParams; target: RobustScalerParams } {
+  if (mode !== 'relative') {
+    const rows = train.reduce((n, s) => n + s.throughput.length, 0);
+    const features = new Float64Array(rows * FEATURE_COUNT);
+    const target = new Float64Array(rows);
+    let r = 0;
+    for (const s of train) {
+      features.set(s.features, r * FEATURE_COUNT);
+      target.set(s.throughput, r);
+      r += s.throughput.length;
+    }
+    return { features: fitRobustScaler(features, FEATURE_COUNT), target: fitRobustScaler(target, 1) };
   }
+  const identity: OutputMapping = {
+    mode,
+    features: { center: new Array(FEATURE_COUNT).fill(0), scale: new Array(FEATURE_COUNT).fill(1) },
+    target: { center: [0], scale: [1] },
+    sequenceLength,
+    featureCount: FEATURE_COUNT,
+    windowMs,
+  };
+  const stride = sequenceLength * FEATURE_COUNT;
+  const features = new Float64Array(refs.length * stride);
+  const target = new Float64Array(refs.length);
+  refs.forEach((ref, k) => {
+    const seg = train[ref.segment];
+    const base = encodeSequence(identity, seg.features, ref.start * FEATURE_COUNT, features, k * stride);
+    target[k] = targetRaw(mode, seg.throughput[ref.start + sequenceLength], base);
+  });
   return { features: fitRobustScaler(features, FEATURE_COUNT), target: fitRobustScaler(target, 1) };
 }
 
@@ -84,18 +111,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new ForecastError('TCM_DATA_INVALID', `not enough windows: ${trainRefs.length} training and ${valRefs.length} validation samples of ${L + 1} windows`);
   if (split.by === 'time') options.log('warning: one session only; validation is its last part in time (not a held-out session)');
   // Scalers see training sessions only: validation must look like unseen data, including its scale.
-  const scaler = fitScalers(split.train);
   const targetMode = options.targetMode ?? 'level';
-  const trainSet = materialize(split.train, trainRefs, L, scaler, targetMode);
-  const valSet = materialize(split.validation, valRefs, L, scaler, targetMode);
+  const lossName = options.loss ?? 'huber';
+  const scaler = fitScalers(split.train, trainRefs, targetMode, L, windowMs);
+  const mapping: OutputMapping = { mode: targetMode, ...scaler, sequenceLength: L, featureCount: FEATURE_COUNT, windowMs };
+  const trainSet = materialize(split.train, trainRefs, mapping);
+  const valSet = materialize(split.validation, valRefs, mapping);
   options.log(
     `data: ${segments.length} segments, ${windowMs} ms windows; split by ${split.by}: ${trainRefs.length} training / ${valRefs.length} validation samples`,
   );
 
   await ensureBackend();
   const model = buildNetwork(options.architecture, L, FEATURE_COUNT, options.seed);
-  // Huber: squared near zero, linear for the throughput spikes cellular links have; the metric that matters is MAE.
-  model.compile({ optimizer: tf.train.adam(options.learningRate), loss: tf.losses.huberLoss });
+  // Huber: squared near zero, linear for the throughput spikes cellular links have. MAE: the metric that is
+  // reported, and its minimiser is the conditional median, which is what a skewed, spiky series wants.
+  const loss = lossName === 'mae' ? tf.losses.absoluteDifference : tf.losses.huberLoss;
+  model.compile({ optimizer: tf.train.adam(options.learningRate), loss });
 
   const xVal = tf.tensor3d(valSet.x, [valRefs.length, L, FEATURE_COUNT]);
   const yVal = tf.tensor2d(valSet.y, [valRefs.length, 1]);
@@ -190,7 +221,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         validation_samples: valRefs.length,
         epochs_run: epoch,
         best_validation_loss: best,
-        loss: 'huber',
+        loss: lossName,
         batch_size: options.batchSize,
         learning_rate: options.learningRate,
         seed: options.seed,
