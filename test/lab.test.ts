@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ackedBytesPerBin, capacityBytesPerBin, dataSegmentSizes, handshakeRttsNs, loadTrace, readLinkLog, readTcpPackets } from '../src/lab';
@@ -182,6 +182,29 @@ test('SIGINT midway stops the session and removes its namespaces and processes',
     assert.match(run.stderr, /interrupted/);
     assert.ok(!existsSync(join(out, 'meta.json')), 'an interrupted session must not look complete');
     assertNothingLeft(run, out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a link outage that keeps iperf3 from finishing: clients are stopped at the deadline, marked unfinished, and the session kept', { skip, timeout: 60_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'tcpcast-lab-outage-'));
+  try {
+    // 1 s of 12 Mbit/s (an opportunity per ms), then nothing until 60 s: an outage like ATT-LTE-driving.up's 78 s one.
+    const trace = join(out, 'outage.down');
+    writeFileSync(trace, [...Array.from({ length: 1000 }, (_, i) => i + 1), 60_000].join('\n') + '\n');
+    const run = await runLab(['--trace', trace, '--duration', '2', '--client-grace', '1', '--flows', '2', '--seed', '0', '--out', join(out, 's')]);
+    assert.equal(run.code, 0, run.stderr);
+    const meta = JSON.parse(readFileSync(join(out, 's', 'meta.json'), 'utf8'));
+    assert.equal(meta.complete, true);
+    assert.equal(meta.clients_unfinished, 2);
+    assert.deepEqual(meta.flows_result, [{ unfinished: true }, { unfinished: true }]);
+    // The traffic before and during the outage is the session's data: captured and turned into windows.
+    const packets = readTcpPackets(join(out, 's', 'capture.pcap'));
+    assert.ok(dataSegmentSizes(packets, '10.201.0.1').maxPayloadBytes > 1000, 'data segments captured');
+    const csv = readFileSync(join(out, 's', 'windows.csv'), 'utf8').trim().split('\n');
+    assert.ok(csv.length > 40, `windows.csv rows: ${csv.length}`);
+    assertNothingLeft(run, join(out, 's'));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // `tcpcast lab`: one session of real TCP over a trace-driven emulated link, written to a folder (pcap, meta.json, windows).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName } from '../lab';
+import { CLIENT_GRACE_S, CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName } from '../lab';
 
 export const DEFAULT_QUEUE_PACKETS = 500;
 
@@ -64,6 +64,7 @@ export function register(program: Command): void {
     .option('--offset-ms <ms>', 'start this far into the trace (overrides the seed)', nonNegativeInt('--offset-ms'))
     .option('--emulator-log', "also write the emulator's mahimahi-format log of the down link")
     .option('--no-windows', 'do not turn the capture into windows.csv')
+    .option('--client-grace <s>', 'seconds iperf3 gets after --duration to finish; clients still running then are stopped and marked unfinished', nonNegativeInt('--client-grace'), CLIENT_GRACE_S)
     .action(async (o) => {
       if (o.flows < 1) throw new InvalidArgumentError('--flows must be at least 1');
       if (o.duration < 1) throw new InvalidArgumentError('--duration must be at least 1');
@@ -85,6 +86,7 @@ export function register(program: Command): void {
           offsetMs: o.offsetMs,
           emulatorLog: Boolean(o.emulatorLog),
           windows: o.windows,
+          clientGraceS: o.clientGrace,
           signal: signals.signal,
         });
         const emu = result.meta.emulator as { down?: { delivered_bytes: number; lateness_us: { p99: number } }; elapsed_s?: number } | null;
