@@ -1,6 +1,7 @@
 // Measures how far the forecast trails (or leads) the actual throughput, and its error against persistence's.
 //
-// Definitions (one implementation: the dashboard server computes these and the page only shows them):
+// Definitions (one implementation: the dashboard server computes these and the page only shows them; the lag
+// itself is src/lag.ts, shared with `tcpcast eval`):
 // - Windows are placed on a grid by their index (window end / window length), so a missing window is a gap,
 //   never a silent shift of everything after it.
 // - Lag k (in windows) maximises the Pearson correlation of actual[t] with predicted[t + k], over the pairs
@@ -12,6 +13,7 @@
 // - MAE is mean |predicted[t] - actual[t]| over windows with a prediction; persistence's MAE is
 //   mean |actual[t - 1] - actual[t]| over those same windows that also have actual[t - 1], so both errors
 //   describe the same stretch of time and "better than persistence" is a fair comparison.
+import { correlationPeak } from '../lag';
 
 export interface PhaseOptions {
   /** Window length, to convert the lag to milliseconds. */
@@ -92,68 +94,15 @@ export function measurePhase(
     maeWindows++;
   }
 
-  let bestLag: number | null = null;
-  let bestCorrelation = -Infinity;
-  const maxLag = Math.min(options.maxLagWindows, span - 1);
-  // Visit 0, -1, +1, -2, +2 ...: with a strict ">" the first maximum found is the tie-break winner.
-  for (let step = 0; step <= 2 * maxLag; step++) {
-    const k = step === 0 ? 0 : step % 2 === 1 ? -((step + 1) >> 1) : step >> 1;
-    const r = laggedPearson(a, p, k, options.minPairs);
-    if (r !== null && r > bestCorrelation) {
-      bestCorrelation = r;
-      bestLag = k;
-    }
-  }
+  const peak = correlationPeak(a, p, Math.min(options.maxLagWindows, span - 1), options.minPairs);
 
   return {
     predictedWindows,
-    lagWindows: bestLag,
-    lagMs: bestLag === null ? null : bestLag * options.windowMs,
-    correlation: bestLag === null ? null : bestCorrelation,
+    lagWindows: peak.lag,
+    lagMs: peak.lag === null ? null : peak.lag * options.windowMs,
+    correlation: peak.correlation,
     mae: maeWindows > 0 ? absError / maeWindows : null,
     persistenceMae: maeWindows > 0 ? absPersistenceError / maeWindows : null,
     maeWindows,
   };
-}
-
-/** Pearson correlation of a[t] with p[t + k] over slots where both are finite; null when too few or flat. */
-function laggedPearson(a: Float64Array, p: Float64Array, k: number, minPairs: number): number | null {
-  const from = Math.max(0, -k);
-  const to = Math.min(a.length, p.length - k);
-  let count = 0;
-  let sumA = 0;
-  let sumP = 0;
-  let minA = Infinity;
-  let maxA = -Infinity;
-  let minP = Infinity;
-  let maxP = -Infinity;
-  for (let t = from; t < to; t++) {
-    const x = a[t];
-    const y = p[t + k];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    count++;
-    sumA += x;
-    sumP += y;
-    if (x < minA) minA = x;
-    if (x > maxA) maxA = x;
-    if (y < minP) minP = y;
-    if (y > maxP) maxP = y;
-  }
-  // A flat side has no correlation; checked exactly, since rounding in the mean makes its variance tiny, not 0.
-  if (count < minPairs || minA === maxA || minP === maxP) return null;
-  const meanA = sumA / count;
-  const meanP = sumP / count;
-  // Two passes around the means: the one-pass sum-of-squares formula cancels badly for large, steady rates.
-  let covariance = 0;
-  let varianceA = 0;
-  let varianceP = 0;
-  for (let t = from; t < to; t++) {
-    const x = a[t];
-    const y = p[t + k];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    covariance += (x - meanA) * (y - meanP);
-    varianceA += (x - meanA) ** 2;
-    varianceP += (y - meanP) ** 2;
-  }
-  return covariance / Math.sqrt(varianceA * varianceP);
 }

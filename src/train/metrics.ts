@@ -1,4 +1,5 @@
 // Forecast metrics: MAE, RMSE, R2, congestion ROC AUC (exact, Mann-Whitney) and lag by cross-correlation.
+import { correlationPeak } from '../lag';
 
 export interface Metrics {
   n: number;
@@ -41,38 +42,20 @@ export function congestionAuc(actual: ArrayLike<number>, predicted: ArrayLike<nu
 }
 
 /**
- * Pearson correlation of pred[t] with actual[t - lag], pooled over sessions (pairs never cross a session
- * boundary); returns the lag in [-MAX, MAX] with the highest correlation (the smallest |lag| on ties).
+ * The lag (src/lag.ts) of the forecasts pooled over sessions: each session on one grid, maxLag empty windows
+ * apart, so no pair crosses a session boundary.
  */
 export function lagByCrossCorrelation(sessions: { actual: ArrayLike<number>; predicted: ArrayLike<number> }[], maxLag = MAX_LAG_WINDOWS): number | null {
-  let bestLag: number | null = null;
-  let bestCorr = -Infinity;
-  const lags = Array.from({ length: 2 * maxLag + 1 }, (_, i) => i - maxLag).sort((a, b) => Math.abs(a) - Math.abs(b) || a - b);
-  for (const lag of lags) {
-    let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-    for (const { actual, predicted } of sessions)
-      for (let t = Math.max(0, lag); t < predicted.length && t - lag < actual.length; t++) {
-        const x = predicted[t];
-        const y = actual[t - lag];
-        n++;
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        syy += y * y;
-        sxy += x * y;
-      }
-    if (n < 3) continue;
-    const cov = sxy - (sx * sy) / n;
-    const vx = sxx - (sx * sx) / n;
-    const vy = syy - (sy * sy) / n;
-    if (vx <= 0 || vy <= 0) continue;
-    const corr = cov / Math.sqrt(vx * vy);
-    if (corr > bestCorr + 1e-12) {
-      bestCorr = corr;
-      bestLag = lag;
-    }
+  const length = sessions.reduce((n, s) => n + Math.min(s.actual.length, s.predicted.length) + maxLag, 0);
+  const a = new Float64Array(length).fill(NaN);
+  const p = new Float64Array(length).fill(NaN);
+  let at = 0;
+  for (const s of sessions) {
+    const n = Math.min(s.actual.length, s.predicted.length);
+    for (let t = 0; t < n; t++) (a[at + t] = s.actual[t]), (p[at + t] = s.predicted[t]);
+    at += n + maxLag;
   }
-  return bestLag;
+  return correlationPeak(a, p, maxLag, 3).lag;
 }
 
 /** All metrics over sessions (each a time-ordered run of forecasts); error metrics pool every sample. */
