@@ -152,3 +152,31 @@ it('a relative model: inputs are divided by the sequence level and the pool fore
   const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[1], '--json'));
   assert.ok(Number.isFinite(report.model.mae) && report.model.mae >= 0, `eval of a relative model: ${report.model.mae}`);
 });
+
+it('--series picks the interface aggregates or the connections, in train and eval', () => {
+  // One file, two series over the same windows: the aggregate `all` and a connection at twice its throughput.
+  const rows = syntheticWindows(join(FIXTURES, `${TRACES[0]}.30s.trace`), { seed: 5 });
+  const mixed = rows.flatMap((r) => [
+    { ...r, series: 'all' },
+    { ...r, series: '10.0.0.2:5201-10.0.0.1:40000', throughput_mbps: 2 * (r.throughput_mbps as number) },
+  ]);
+  const path = join(dir, 'mixed.csv');
+  writeFileSync(path, windowsToCsv(mixed));
+  const evalJson = (series: string) => JSON.parse(tcpcast('eval', '--model', join(dir, 'model'), '--data', path, '--json', '--series', series));
+  const any = evalJson('any');
+  const aggregate = evalJson('aggregate');
+  const connections = evalJson('connections');
+  const perSeries = rows.length - 15;
+  assert.equal(aggregate.config.samples, perSeries);
+  assert.equal(connections.config.samples, perSeries);
+  assert.equal(any.config.samples, 2 * perSeries);
+  assert.deepEqual(Object.keys(aggregate.sessions), ['mixed/synthetic/all']);
+  assert.ok(Math.abs(connections.persistence.mae - 2 * aggregate.persistence.mae) < 1e-9, 'the connection series is the one at twice the rate');
+  const out = join(dir, 'model-aggregate');
+  tcpcast('train', '--data', ...csvs, path, '--out', out, '--lstm', '4', '--dense', '', '--epochs', '1', '--synthetic', '--no-progress', '--series', 'aggregate');
+  const spec = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as ModelSpec;
+  assert.equal(spec.training.series, 'aggregate');
+  const sessions = [...(spec.training.train_sessions as string[]), ...(spec.training.validation_sessions as string[])];
+  // One session left, so the split is by time: it is on both sides.
+  assert.deepEqual([...new Set(sessions)], ['mixed/synthetic/all'], 'only the aggregate series (the synthetic files have none)');
+});

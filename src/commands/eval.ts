@@ -1,5 +1,6 @@
 // `tcpcast eval --model DIR --data CSV...`: model vs persistence / EWMA / moving average, overall and per session.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { SERIES_FILTERS } from '../train/dataset';
 
 export function register(program: Command): void {
   program
@@ -12,10 +13,11 @@ export function register(program: Command): void {
     .option('--threshold-mbps <mbps>', 'congestion = actual next-window throughput below this', '20')
     .option('--ewma-alpha <a>', 'EWMA baseline weight of the newest window', '0.3')
     .option('--ma-windows <n>', 'moving-average baseline length in windows', '5')
+    .addOption(new Option('--series <which>', 'series to score: any, aggregate (each interface\'s `all`) or connections').choices([...SERIES_FILTERS]).default('any'))
     .action(async (o) => {
       const { evaluateModelDir, formatReport } = await import('../train/evaluate');
       const opts = { thresholdMbps: Number(o.thresholdMbps), ewmaAlpha: Number(o.ewmaAlpha), maWindows: Number(o.maWindows) };
-      const { report, results, spec } = await evaluateModelDir(o.model, o.data, opts);
+      const { report, results, spec } = await evaluateModelDir(o.model, o.data, opts, o.series);
       if (o.plots) {
         const { writePlots } = await import('../train/plots');
         const written = await writePlots(o.plots, results, spec.window_ms);

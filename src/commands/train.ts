@@ -1,5 +1,6 @@
 // `tcpcast train --data CSV... --out DIR`: trains the LSTM forecaster on windows CSVs and writes an ONNX model dir.
 import { Command, Option } from 'commander';
+import { SERIES_FILTERS } from '../train/dataset';
 
 const intList = (v: string) => v.split(',').filter(Boolean).map((x) => {
   const n = Number(x);
@@ -29,6 +30,7 @@ export function register(program: Command): void {
         .choices(['level', 'delta', 'relative'])
         .default('level'),
     )
+    .addOption(new Option('--series <which>', 'series to train on: any, aggregate (each interface\'s `all`) or connections').choices([...SERIES_FILTERS]).default('any'))
     .addOption(new Option('--loss <loss>', 'training loss').choices(['huber', 'mae']).default('huber'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
@@ -49,6 +51,7 @@ export function register(program: Command): void {
         synthetic: Boolean(o.synthetic),
         targetMode: o.targetMode,
         loss: o.loss,
+        series: o.series,
         progress: o.progress !== false && process.stderr.isTTY === true,
         eval: { ...DEFAULT_TRAIN_OPTIONS.eval, thresholdMbps: Number(o.thresholdMbps) },
       });

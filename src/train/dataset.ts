@@ -31,8 +31,17 @@ export function fileSessionName(path: string): string {
   return base.replace(/\.csv$/i, '');
 }
 
+/** Which series to use: every one, the interface aggregates (`all`) only, or the connections only. */
+export const SERIES_FILTERS = ['any', 'aggregate', 'connections'] as const;
+export type SeriesFilter = (typeof SERIES_FILTERS)[number];
+export const AGGREGATE_SERIES = 'all';
+
+function seriesWanted(filter: SeriesFilter, series: string): boolean {
+  return filter === 'any' || (filter === 'aggregate') === (series === AGGREGATE_SERIES);
+}
+
 /** Loads one windows CSV into segments; a gap (a window end not one window after the previous) starts a new one. */
-export function loadSegments(path: string): { segments: Segment[]; windowNs: number } {
+export function loadSegments(path: string, series: SeriesFilter = 'any'): { segments: Segment[]; windowNs: number } {
   const { header, rows } = readCsv(path);
   const col = (name: string) => header.indexOf(name);
   const iEnd = col('window_end_ns');
@@ -46,6 +55,7 @@ export function loadSegments(path: string): { segments: Segment[]; windowNs: num
   const bySeries = new Map<string, { ends: bigint[]; values: number[][] }>();
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
+    if (!seriesWanted(series, row[iSeries])) continue;
     const key = `${row[iIface]}/${row[iSeries]}`;
     let s = bySeries.get(key);
     if (!s) bySeries.set(key, (s = { ends: [], values: [] }));
@@ -89,11 +99,11 @@ export function loadSegments(path: string): { segments: Segment[]; windowNs: num
   return { segments, windowNs: Number(windowNs) };
 }
 
-export function loadDataset(paths: string[]): { segments: Segment[]; windowMs: number } {
+export function loadDataset(paths: string[], series: SeriesFilter = 'any'): { segments: Segment[]; windowMs: number } {
   const segments: Segment[] = [];
   const windows = new Set<number>();
   for (const p of paths) {
-    const loaded = loadSegments(p);
+    const loaded = loadSegments(p, series);
     segments.push(...loaded.segments);
     if (loaded.windowNs > 0) windows.add(loaded.windowNs);
   }

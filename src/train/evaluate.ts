@@ -4,7 +4,7 @@ import { OnnxRunner } from '../forecast/onnx-runner';
 import { outputToMbps } from '../forecast/scaler';
 import { loadModel, outputMapping, type ModelSpec } from '../forecast/spec';
 import { baselineForecasts, DEFAULT_EWMA_ALPHA, DEFAULT_MA_WINDOWS, type BaselineName } from './baselines';
-import { loadDataset, materialize, sampleRefs, type Segment } from './dataset';
+import { loadDataset, materialize, sampleRefs, type Segment, type SeriesFilter } from './dataset';
 import { computeMetrics, type Metrics } from './metrics';
 
 export const DEFAULT_THRESHOLD_MBPS = 20;
@@ -82,9 +82,14 @@ export function summarize(results: SegmentForecasts[], opts: EvalOptions, sequen
 }
 
 /** `tcpcast eval`: the shipped ONNX model (through the same runner as the pool's workers) on windows CSVs. */
-export async function evaluateModelDir(modelDir: string, dataFiles: string[], opts: EvalOptions): Promise<{ report: EvalReport; results: SegmentForecasts[]; spec: ModelSpec }> {
+export async function evaluateModelDir(
+  modelDir: string,
+  dataFiles: string[],
+  opts: EvalOptions,
+  series: SeriesFilter = 'any',
+): Promise<{ report: EvalReport; results: SegmentForecasts[]; spec: ModelSpec }> {
   const { spec, onnxPath } = loadModel(modelDir, { checkEngine: false });
-  const { segments, windowMs } = loadDataset(dataFiles);
+  const { segments, windowMs } = loadDataset(dataFiles, series);
   if (windowMs !== spec.window_ms) throw new Error(`data has ${windowMs} ms windows, the model ${spec.window_ms} ms`);
   const runner = await OnnxRunner.open({
     onnxPath,

@@ -7,7 +7,7 @@ import { ForecastError } from '../forecast/errors';
 import { OnnxRunner } from '../forecast/onnx-runner';
 import { encodeSequence, fitRobustScaler, targetRaw, type OutputMapping, type RobustScalerParams } from '../forecast/scaler';
 import { MODEL_FORMAT, MODEL_JSON, type ModelSpec, type TargetMode } from '../forecast/spec';
-import { FEATURE_COUNT, loadDataset, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type SampleRef, type Segment } from './dataset';
+import { FEATURE_COUNT, loadDataset, type SeriesFilter, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type SampleRef, type Segment } from './dataset';
 import { chunkedPredictor, DEFAULT_EVAL_OPTIONS, forecastSegments, summarize, type EvalOptions, type EvalReport } from './evaluate';
 import { buildNetwork, ensureBackend, extractNetwork, predictScaled, tf, type Architecture } from './network';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx-export';
@@ -33,6 +33,8 @@ export interface TrainOptions {
   synthetic: boolean;
   /** What the network outputs (see OutputMapping): level, delta (residual over persistence) or relative. */
   targetMode?: TargetMode;
+  /** Train on every series, the interface aggregates only, or the connections only. */
+  series?: SeriesFilter;
   /** Training loss: Huber (squared near 0) or MAE (absolute error: the median forecast, what MAE scores). */
   loss?: TrainLoss;
   progress: boolean;
@@ -103,7 +105,8 @@ function fitScalers(train: Segment[], refs: SampleRef[], mode: TargetMode, seque
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const L = options.sequenceLength;
-  const { segments, windowMs } = loadDataset(options.data);
+  const series = options.series ?? 'any';
+  const { segments, windowMs } = loadDataset(options.data, series);
   const split = splitSegments(segments, options.validationFraction, options.seed);
   const trainRefs = sampleRefs(split.train, L);
   const valRefs = sampleRefs(split.validation, L);
@@ -214,6 +217,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       training: {
         synthetic: options.synthetic,
         data: options.data.map((p) => resolve(p)),
+        series,
         split_by: split.by,
         train_sessions: [...new Set(split.train.map((s) => s.session))],
         validation_sessions: [...new Set(split.validation.map((s) => s.session))],
