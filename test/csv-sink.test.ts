@@ -169,6 +169,21 @@ if (process.env.TCC_CSV_CHILD) {
     assert.equal(rotated.closes.length + current.closes.length, Number(closed.split(' ')[1]));
   });
 
+  test('a write issued while reopen() is in progress goes to the new file, never to the closed descriptor', async () => {
+    const path = join(tempDir('csv'), 'w.csv');
+    const sink = new CsvSink(path, { fsyncIntervalMs: 1000 });
+    sink.write(closeRows(0));
+    renameSync(path, `${path}.1`);
+    const reopening = sink.reopen();
+    sink.write(closeRows(1)); // while reopen() waits for the queue: once queued on the old fd, closed under it (EBADF)
+    await reopening;
+    sink.write(closeRows(2));
+    await sink.close();
+    assert.equal(sink.stats().writeErrors, 0);
+    assert.deepEqual(parse(`${path}.1`), { header: 1, closes: [0] });
+    assert.deepEqual(parse(path), { header: 1, closes: [1, 2] });
+  });
+
   test('a device or pipe as output (-o /dev/null, /dev/stdout) writes and closes without fsync errors', async () => {
     const sink = new CsvSink('/dev/null', { fsyncIntervalMs: 10 });
     sink.write(closeRows(0));

@@ -131,10 +131,20 @@ export class CsvSink implements Sink {
   /** Log rotation: after the file was renamed away, continue in a new file of the same name (header included). */
   async reopen(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    closeSync(this.fd);
+    // Writes already queued hold the old descriptor: it is synced and closed in the queue, after them, so none
+    // of them can meet a closed fd (EBADF); writes from now on go to the new file, behind its header.
+    const old = this.fd;
+    const oldSyncable = this.syncable;
     this.fd = this.openFile();
     this.counters.reopens++;
+    this.enqueue(async () => {
+      try {
+        if (oldSyncable) await new Promise<void>((resolve, reject) => fsync(old, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        closeSync(old);
+      }
+    });
+    await this.flush();
   }
 
   async close(): Promise<void> {
