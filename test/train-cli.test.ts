@@ -40,6 +40,10 @@ it('trains, exports a verified ONNX model with its spec, and holds out whole ses
   assert.equal(spec.window_ms, 50);
   assert.equal(spec.sequence_length, 15);
   assert.deepEqual(spec.architecture, { lstm_units: [8], dense_units: [] });
+  // The defaults are the shipped model's configuration (model/README.md).
+  assert.equal(spec.target_mode, 'relative');
+  assert.equal(spec.training.loss, 'mae');
+  assert.equal(spec.training.batch_size, 256);
   const trainSessions = spec.training.train_sessions as string[];
   const valSessions = spec.training.validation_sessions as string[];
   assert.equal(spec.training.split_by, 'group');

@@ -1,7 +1,7 @@
 // The forecast model the inference and e2e cases use: the shipped model/ when it exists, else one trained once for the bench and cached in bench/out.
 //
-// The bench measures speed, not accuracy, so when no model ships yet a model with the shipped default
-// architecture (two 128-unit LSTM layers, dense 128-64 head: `tcpcast train`'s defaults) is trained for one
+// The bench measures speed, not accuracy, so when no model ships yet a model with the default architecture
+// (`tcpcast train`'s defaults: one 32-unit LSTM layer, dense 32 head) is trained for one
 // epoch on synthetic windows from the checked-in link-trace fixtures, as test/train-cli.test.ts does with a
 // smaller one. Its weights are poor; its inference cost is the real architecture's. Results name the model.
 import { execFileSync } from 'node:child_process';

@@ -14,12 +14,12 @@ export function register(program: Command): void {
     .description('train the next-window throughput LSTM on windows CSVs, export ONNX + model.json, verify and evaluate')
     .requiredOption('--data <csv...>', 'windows CSVs (tcpcast windows / data/lab/<session>/windows.csv)')
     .requiredOption('--out <dir>', 'output model directory')
-    .option('--lstm <units>', 'LSTM layer sizes, comma-separated', '128,128')
-    .option('--dense <units>', 'dense head hidden sizes before the output unit, comma-separated ("" for none)', '128,64')
+    .option('--lstm <units>', 'LSTM layer sizes, comma-separated', '32')
+    .option('--dense <units>', 'dense head hidden sizes before the output unit, comma-separated ("" for none)', '32')
     .option('--seq-len <n>', 'windows of history per forecast', '15')
     .option('--epochs <n>', 'maximum epochs', '60')
-    .option('--patience <n>', 'early stopping: epochs without validation improvement', '6')
-    .option('--batch-size <n>', 'minibatch size', '64')
+    .option('--patience <n>', 'early stopping: epochs without validation improvement', '4')
+    .option('--batch-size <n>', 'minibatch size', '256')
     .option('--lr <rate>', 'Adam learning rate', '0.001')
     .option('--val-fraction <f>', 'fraction of sessions (link traces) held out for validation', '0.2')
     .option('--seed <n>', 'seed for initialisation, split and shuffles', '42')
@@ -28,10 +28,10 @@ export function register(program: Command): void {
     .addOption(
       new Option('--target-mode <mode>', 'network output: level (next throughput), delta (change from the last window) or relative (next throughput over the sequence level, from level-relative inputs)')
         .choices(['level', 'delta', 'relative'])
-        .default('level'),
+        .default('relative'),
     )
     .addOption(new Option('--series <which>', 'series to train on: any, aggregate (each interface\'s `all`) or connections').choices([...SERIES_FILTERS]).default('any'))
-    .addOption(new Option('--loss <loss>', 'training loss').choices(['huber', 'mae']).default('huber'))
+    .addOption(new Option('--loss <loss>', 'training loss').choices(['huber', 'mae']).default('mae'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
       const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');
