@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { influxTokenSource } from '../config/secrets';
-import { INFLUX_APIS, INFLUX_DEFAULTS, InfluxSink, MIB, type InfluxApi, type InfluxSinkConfig, type SinkLogger, consoleSinkLogger } from './influx';
+import { INFLUX_APIS, INFLUX_DEFAULTS, MIB, type InfluxApi, type InfluxSinkConfig, type SinkLogger, consoleSinkLogger } from './influx-config';
+import type { InfluxSink } from './influx';
 
 /** What commander hands back for the flags added by addInfluxOptions. */
 export interface InfluxCliOptions {
@@ -92,5 +93,8 @@ export function influxConfigFromOptions(opts: InfluxCliOptions, env: NodeJS.Proc
 /** The sink for the daemon, or null when InfluxDB output is off. */
 export function createInfluxSink(opts: InfluxCliOptions, logger: SinkLogger = consoleSinkLogger, env: NodeJS.ProcessEnv = process.env): InfluxSink | null {
   const cfg = influxConfigFromOptions(opts, env, (msg) => logger.warn({ sink: 'influx' }, msg));
-  return cfg ? new InfluxSink(cfg, logger) : null;
+  if (!cfg) return null;
+  // Loaded on first use: every command declares these flags, few write to InfluxDB.
+  const { InfluxSink: Sink } = require('./influx') as typeof import('./influx');
+  return new Sink(cfg, logger);
 }

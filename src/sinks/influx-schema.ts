@@ -2,8 +2,7 @@
 import { Point } from '@influxdata/influxdb-client';
 import type { WindowRow, WindowValueColumn } from '../features';
 
-export const DEFAULT_MEASUREMENT = 'traffic_prediction';
-export const DEFAULT_BUCKET = 'network_stats';
+export { DEFAULT_BUCKET, DEFAULT_MEASUREMENT } from './influx-config';
 
 /** Tag keys on every point: the host that captured, the interface, and the series (5-tuple key or `all`). */
 export const INFLUX_TAGS = ['host', 'iface', 'series'] as const;
