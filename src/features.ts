@@ -21,7 +21,10 @@ export type WindowValueColumn = (typeof WINDOW_VALUE_COLUMNS)[number];
 /** The forecast target: next window's throughput. */
 export const TARGET_NAME = 'throughput_mbps' as const;
 
-/** One series: the aggregate of an interface (key "all") or one TCP connection. */
+/** The key of an interface's aggregate series (native/window.cc names it). */
+export const AGGREGATE_SERIES = 'all';
+
+/** One series: the aggregate of an interface (key AGGREGATE_SERIES) or one TCP connection. */
 export interface SeriesInfo {
   index: number;
   iface: string;

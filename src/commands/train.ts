@@ -1,5 +1,6 @@
 // `tcpcast train --data CSV... --out DIR`: trains the LSTM forecaster on windows CSVs and writes an ONNX model dir.
 import { Command, Option } from 'commander';
+import { TARGET_MODES, TRAIN_LOSSES } from '../forecast/spec';
 import { SERIES_FILTERS } from '../train/dataset';
 
 const intList = (v: string) => v.split(',').filter(Boolean).map((x) => {
@@ -27,11 +28,11 @@ export function register(program: Command): void {
     .option('--synthetic', 'mark the model as trained on synthetic data in model.json', false)
     .addOption(
       new Option('--target-mode <mode>', 'network output: level (next throughput), delta (change from the last window) or relative (next throughput over the sequence level, from level-relative inputs)')
-        .choices(['level', 'delta', 'relative'])
+        .choices([...TARGET_MODES])
         .default('relative'),
     )
     .addOption(new Option('--series <which>', 'series to train on: any, aggregate (each interface\'s `all`) or connections').choices([...SERIES_FILTERS]).default('any'))
-    .addOption(new Option('--loss <loss>', 'training loss').choices(['huber', 'mae']).default('mae'))
+    .addOption(new Option('--loss <loss>', 'training loss').choices([...TRAIN_LOSSES]).default('mae'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
       const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');

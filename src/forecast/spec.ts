@@ -12,6 +12,9 @@ export const ENGINE_DEFAULT_WINDOW_MS = 50;
 
 export const TARGET_MODES = ['level', 'delta', 'relative'] as const;
 export type TargetMode = (typeof TARGET_MODES)[number];
+/** Training losses (`training.loss` in model.json). */
+export const TRAIN_LOSSES = ['huber', 'mae'] as const;
+export type TrainLoss = (typeof TRAIN_LOSSES)[number];
 
 export interface ModelSpec {
   format: string;

@@ -1,6 +1,6 @@
 // Windows CSVs -> per-session contiguous segments -> supervised samples (15 windows in, next throughput out).
 import { basename, dirname } from 'node:path';
-import { FEATURE_NAMES, TARGET_NAME } from '../features';
+import { AGGREGATE_SERIES, FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
 import { encodeSequence, targetFromMbps, type OutputMapping } from '../forecast/scaler';
 import { readCsv } from './csv';
@@ -34,7 +34,6 @@ export function fileSessionName(path: string): string {
 /** Which series to use: every one, the interface aggregates (`all`) only, or the connections only. */
 export const SERIES_FILTERS = ['any', 'aggregate', 'connections'] as const;
 export type SeriesFilter = (typeof SERIES_FILTERS)[number];
-export const AGGREGATE_SERIES = 'all';
 
 function seriesWanted(filter: SeriesFilter, series: string): boolean {
   return filter === 'any' || (filter === 'aggregate') === (series === AGGREGATE_SERIES);

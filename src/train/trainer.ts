@@ -6,15 +6,14 @@ import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from '../forecast/errors';
 import { OnnxRunner } from '../forecast/onnx-runner';
 import { encodeSequence, fitRobustScaler, targetRaw, type OutputMapping, type RobustScalerParams } from '../forecast/scaler';
-import { MODEL_FORMAT, MODEL_JSON, type ModelSpec, type TargetMode } from '../forecast/spec';
+import { MODEL_FORMAT, MODEL_JSON, type ModelSpec, type TargetMode, type TrainLoss } from '../forecast/spec';
 import { FEATURE_COUNT, loadDataset, type SeriesFilter, materialize, sampleRefs, seededRandom, shuffleInPlace, splitSegments, type SampleRef, type Segment } from './dataset';
 import { chunkedPredictor, DEFAULT_EVAL_OPTIONS, forecastSegments, summarize, type EvalOptions, type EvalReport } from './evaluate';
 import { buildNetwork, ensureBackend, extractNetwork, predictScaled, tf, type Architecture } from './network';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx-export';
 
 export const ONNX_FILE = 'tcp_forecast.onnx';
-export const TRAIN_LOSSES = ['huber', 'mae'] as const;
-export type TrainLoss = (typeof TRAIN_LOSSES)[number];
+
 /** Export must reproduce the network to this, in target-scale units (i.e. relative to the target's IQR). */
 export const EXPORT_TOLERANCE = 1e-4;
 
