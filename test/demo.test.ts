@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CSV_COLUMNS } from '../src/features';
+import { pidAlive } from '../src/lab/netns';
 import { netnsUnavailableReason } from './lib/netns';
 
 const ROOT = join(__dirname, '..', '..');
@@ -31,14 +32,6 @@ function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function comm(pid: number): string {
   try {
@@ -153,11 +146,11 @@ test('npm run demo: lab link, real flows, dashboard reachable from the root name
       await exited;
     }
     const left = namespaces().filter((n) => demoNamespaces.includes(n));
-    for (const pid of labPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of labPids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     for (const ns of left) execFileSync('ip', ['netns', 'del', ns]);
     assert.deepEqual(left, [], 'no namespace of the demo is left');
   }
-  assert.deepEqual(labPids.filter(alive), [], 'no emulator or iperf3 process of the demo is left');
+  assert.deepEqual(labPids.filter(pidAlive), [], 'no emulator or iperf3 process of the demo is left');
 
   const lines = readFileSync(csv, 'utf8').trim().split('\n');
   assert.equal(lines[0], CSV_COLUMNS.join(','));

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ackedBytesPerBin, capacityBytesPerBin, dataSegmentSizes, handshakeRttsNs, loadTrace, readLinkLog, readTcpPackets } from '../src/lab';
+import { ackedBytesPerBin, capacityBytesPerBin, dataSegmentSizes, handshakeRttsNs, loadTrace, pidAlive, readLinkLog, readTcpPackets } from '../src/lab';
 import { parseQueue } from '../src/commands/lab';
 
 const ROOT = resolve(__dirname, '../..');
@@ -50,14 +50,6 @@ function labProcessesMentioning(marker: string): string[] {
   return found;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Run {
   code: number | null;
@@ -101,7 +93,7 @@ function assertNothingLeft(run: Run, marker: string): void {
   const leftNs = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   for (const ns of run.namespacesSeen) assert.ok(!leftNs.includes(ns), `namespace ${ns} left behind`);
   assert.ok(run.pidsSeen.length >= 3, `expected emulator, servers, tcpdump and clients, saw pids ${run.pidsSeen}`);
-  const stillAlive = run.pidsSeen.filter(alive).filter((p) => {
+  const stillAlive = run.pidsSeen.filter(pidAlive).filter((p) => {
     try {
       return /tcpcast-linkem|tcpdump|iperf3/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'));
     } catch {

@@ -111,14 +111,15 @@ export function removeStaleTopologies(): string[] {
     const m = /^tcl-([0-9a-z]+)-[0-9a-z]+-(snd|emu|rcv)$/.exec(ns);
     if (!m) continue;
     const pid = parseInt(m[1], 36);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || pidAlive(pid)) continue;
     destroyNamespace(ns);
     removed.push(ns);
   }
   return removed;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -12,6 +12,7 @@
 // reproducible; only the namespace names are unique: PREFIX-PID-N-ROLE, so a later run can delete the
 // leftovers of a killed one (owner pid dead) without touching anyone else's.
 import { ChildProcess, execFileSync, spawn, SpawnOptions } from 'node:child_process';
+import { pidAlive } from '../../src/lab/netns';
 
 export const SENDER_ADDR4 = '10.201.1.1';
 export const RECEIVER_ADDR4_DIRECT = '10.201.1.2';
@@ -78,14 +79,6 @@ function run(cmd: string, args: string[]): string {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Deletes namespaces PREFIX-PID-* left behind by processes that no longer exist. */
 export function cleanupStale(prefix: string): string[] {
