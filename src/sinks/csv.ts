@@ -2,8 +2,9 @@
 //
 // Durability policy:
 // - Each write(rows) becomes ONE write(2) of whole lines, issued in order. Once it returns, the rows are in the
-//   kernel's page cache: a SIGKILL loses only rows still queued in this process (at most the window close in
-//   flight, since writes are issued as soon as the previous one returns) and never leaves half a row.
+//   kernel's page cache: a SIGKILL loses only rows still queued in this process (the close whose write is in
+//   flight and any that arrived meanwhile: writes are issued as soon as the previous one returns, so normally
+//   one) and never leaves half a row.
 // - fsync (against power loss, not process death) runs every fsyncIntervalMs while there is unsynced data, and on
 //   flush()/close(): after a crash of the machine at most that interval of rows is lost.
 // - SIGTERM: the daemon calls close(), which waits for every queued write and fsyncs.
