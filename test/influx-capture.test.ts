@@ -111,6 +111,9 @@ describe('capture -> influx and CSV sinks', { skip }, () => {
     assert.equal(run.status, 0, run.stderr);
     const rows = readFileSync(csvPath, 'utf8').trim().split('\n').length - 1;
     assert.ok(rows > 20, `enough windows (${rows})`);
+    // The last log line says what the database acknowledged: every row, nothing dropped or rejected.
+    const stopped = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'tcpcast stopped');
+    assert.deepEqual([stopped?.influxPointsWritten, stopped?.influxPointsDropped, stopped?.influxPointsRejected], [rows, 0, 0]);
     await compareCsvWithInflux(influxd, csvPath, 'tcs_replay', rows);
   });
 });
