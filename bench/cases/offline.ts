@@ -6,7 +6,7 @@
 //
 // The bare loop (bench/peers/bare_loop.c) is the floor: read, parse headers, hash the 5-tuple. tshark with
 // the same fields as `tcpcast packets` is the reference the metrics are checked against (see
-// test/packets-vs-tshark.test.ts); tcptrace -l -r computes per-connection RTT statistics; tcpdump only
+// test/system/packets-vs-tshark.test.ts); tcptrace -l -r computes per-connection RTT statistics; tcpdump only
 // copies the file.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';

@@ -2,7 +2,7 @@
 //
 // The bench measures speed, not accuracy, so when no model ships yet a model with the default architecture
 // (`tcpcast train`'s defaults: one 32-unit LSTM layer, dense 32 head) is trained for one
-// epoch on synthetic windows from the checked-in link-trace fixtures, as test/train-cli.test.ts does with a
+// epoch on synthetic windows from the checked-in link-trace fixtures, as test/unit/train-cli.test.ts does with a
 // smaller one. Its weights are poor; its inference cost is the real architecture's. Results name the model.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
