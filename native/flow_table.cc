@@ -108,7 +108,6 @@ FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* coun
       next_stream_(0),
       idle_timeout_ns_(idle_timeout_ns),
       segments_total_(0),
-      segments_dropped_(0),
       counters_(counters),
       end_hook_(nullptr),
       end_ctx_(nullptr) {
@@ -388,7 +387,7 @@ finished_fwd:
         if (segments_total_ < MAX_UNACKED_TOTAL) {
           push_unacked(fwd, UnackedSegment{seq, nextseq, p.ts_ns});
         } else {
-          segments_dropped_++;
+          counters_->segments_dropped++;
         }
       }
     }

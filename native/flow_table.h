@@ -19,7 +19,7 @@ constexpr uint32_t NO_STREAM = 0xffffffffu;
 // so that bytes in flight agree when ACKs are not captured.
 constexpr uint32_t MAX_UNACKED_PER_DIRECTION = 10000;
 // Bound on unacked segments summed over all flows (16 bytes each: 64 MiB). Beyond it, new segments are
-// not remembered (counted in FlowTable::segments_dropped) -- only a capture without ACKs can get here.
+// not remembered (counted in Counters::segments_dropped) -- only a capture without ACKs can get here.
 constexpr uint64_t MAX_UNACKED_TOTAL = 4u << 20;
 // TSval values remembered per direction while waiting for their echo (pping's "timestamp table").
 constexpr int TS_PENDING = 8;
@@ -142,10 +142,7 @@ class FlowTable {
 
   const Flow& flow(uint32_t id) const { return slots_[id]; }
   Flow& flow(uint32_t id) { return slots_[id]; }
-  uint32_t capacity() const { return max_flows_; }
   uint32_t active() const { return active_; }
-  uint64_t segments_stored() const { return segments_total_; }
-  uint64_t segments_dropped() const { return segments_dropped_; }
 
  private:
   uint32_t find(const FlowKey& key, uint64_t hash) const;
@@ -177,7 +174,6 @@ class FlowTable {
   uint32_t next_stream_;
   int64_t idle_timeout_ns_;
   uint64_t segments_total_;
-  uint64_t segments_dropped_;
   Counters* counters_;
   FlowEndHook end_hook_;
   void* end_ctx_;

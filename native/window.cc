@@ -207,7 +207,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
 
 void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   const double window_s = static_cast<double>(config_.window_ns) / NS_PER_S;
-  WindowRecord rec;
+  WindowRecord rec{};  // a column emit() forgets to set reads 0, never stack garbage
   rec.series = s->index;
   rec.window_end_ns = window_end_ns;
   rec.size = s->size;
