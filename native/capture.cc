@@ -358,11 +358,8 @@ class Source {
   }
 
   void handle_packet(const pcap_pkthdr* hdr, const u_char* data, int64_t ts_ns) {
-    uint32_t iface = 0;
-    if (linktype_ == DLT_LINUX_SLL2 && hdr->caplen >= 8) {
-      // SLL2: protocol(2) reserved(2) ifindex(4, big-endian) ...
-      iface = (uint32_t(data[4]) << 24) | (uint32_t(data[5]) << 16) | (uint32_t(data[6]) << 8) | uint32_t(data[7]);
-    }
+    // One source is one interface (id 0); SLL2 frames carry their ifindex, which the engine reads from the parse.
+    const uint32_t iface = 0;
     PacketRecord record;
     uint64_t emitted_before = engine_.counters().windows_emitted;
     bool have = engine_.process(linktype_, data, hdr->caplen, hdr->len, ts_ns, iface,

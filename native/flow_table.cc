@@ -146,7 +146,6 @@ void FlowTable::reset_flow(Flow& f) {
     d.num_sack = 0;
     d.payload_bytes = d.packets = 0;
     d.last_bif = 0;
-    d.fin_seen = d.rst_seen = false;
     d.pending_start = d.pending_count = 0;
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
@@ -322,8 +321,6 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
 
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
-  if (p.flags & TCP_FIN) fwd.fin_seen = true;
-  if (p.flags & TCP_RST) fwd.rst_seen = true;
   if (r->retransmission) counters_->retransmissions++;
   if (r->ack_rtt_ns >= 0) counters_->ack_rtt_samples++;
   if (r->ts_rtt_ns >= 0) counters_->ts_rtt_samples++;

@@ -72,8 +72,6 @@ struct FlowDirection {
   uint64_t packets;
   int64_t last_bif;          // last bytes-in-flight value reported for this direction; 0 before any and
                              // after an ACK that acknowledges everything outstanding
-  bool fin_seen;
-  bool rst_seen;
   // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.
   PendingTsval pending[TS_PENDING];
   uint8_t pending_start;
