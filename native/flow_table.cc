@@ -128,8 +128,6 @@ void FlowTable::reset_flow(Flow& f) {
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
   }
-  f.series = NO_FLOW;
-  f.bif_in_sum = 0;
 }
 
 uint32_t FlowTable::insert(const FlowKey& key, uint64_t hash, int64_t now_ns) {
