@@ -93,8 +93,6 @@ struct Flow {
   int64_t last_ns;
   uint32_t lru_prev;         // idle-eviction list, least recently seen first
   uint32_t lru_next;
-  uint32_t series;           // per-flow window series slot, or NO_FLOW; owned by the window module
-  int64_t bif_in_sum;        // what this flow currently contributes to its interface's summed BIF (window module)
   FlowDirection dir[2];
 
   uint64_t payload_bytes() const { return dir[0].payload_bytes + dir[1].payload_bytes; }

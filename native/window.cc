@@ -82,7 +82,7 @@ WindowAggregator::Series* WindowAggregator::new_series(uint32_t iface, uint32_t 
     std::string ea = endpoint(k.ip_version, k.a, k.port_a);
     std::string eb = endpoint(k.ip_version, k.b, k.port_b);
     info.key = f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb;
-    flows_->flow(flow).series = static_cast<uint32_t>(pos);
+    flow_state(flow).series = static_cast<uint32_t>(pos);
     flow_series_active_++;
   }
   new_series_.push_back(std::move(info));
@@ -161,7 +161,7 @@ void WindowAggregator::promote_candidates() {
   for (const Candidate& c : candidates_) {
     if (flow_series_active_ >= config_.top_k) break;
     const Flow& f = flows_->flow(c.flow);
-    if (!f.in_use || f.stream != c.stream || f.series != NO_FLOW) continue;
+    if (!f.in_use || f.stream != c.stream || flow_state(c.flow).series != NO_FLOW) continue;
     new_series(f.iface, c.flow, &f);
   }
   candidates_.clear();
@@ -177,32 +177,34 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   Series* all = iface_series(iface);
   if (all) account(all, p, r); else counters_->iface_series_full++;
   if (r.flow == NO_FLOW) return;
-  Flow& f = flows_->flow(r.flow);
+  const Flow& f = flows_->flow(r.flow);
+  FlowState& st = flow_state(r.flow);
   int64_t bif = f.bytes_in_flight();
-  if (bif != f.bif_in_sum) {
+  if (bif != st.bif_in_sum) {
     Series* owner = iface_series(f.iface);
-    if (owner) owner->bif_sum += bif - f.bif_in_sum;
-    f.bif_in_sum = bif;
+    if (owner) owner->bif_sum += bif - st.bif_in_sum;
+    st.bif_in_sum = bif;
   }
-  if (f.series != NO_FLOW) {
-    account(&series_[f.series], p, r);
+  if (st.series != NO_FLOW) {
+    account(&series_[st.series], p, r);
   } else if (flow_series_active_ < config_.top_k) {
     consider_candidate(r.flow, f);
   }
 }
 
 void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
-  (void)flow_id;
-  if (f.bif_in_sum != 0) {
+  FlowState& st = flow_state(flow_id);
+  if (st.bif_in_sum != 0) {
     Series* owner = iface_series(f.iface);
-    if (owner) owner->bif_sum -= f.bif_in_sum;
+    if (owner) owner->bif_sum -= st.bif_in_sum;
   }
-  if (f.series != NO_FLOW) {
-    Series& s = series_[f.series];
+  if (st.series != NO_FLOW) {
+    Series& s = series_[st.series];
     s.ended = true;
     s.prev_bif = static_cast<double>(f.bytes_in_flight());
     s.flow = NO_FLOW;
   }
+  st = FlowState{};  // the slot's next connection starts with nothing
 }
 
 void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
@@ -256,7 +258,7 @@ void WindowAggregator::drop_ended_series() {
   for (Series& s : series_) {
     if (!s.live || s.flow_stream == NO_STREAM) continue;
     if (s.ended || s.silent_ns >= FLOW_SERIES_IDLE_NS) {
-      if (s.flow != NO_FLOW) flows_->flow(s.flow).series = NO_FLOW;
+      if (s.flow != NO_FLOW) flow_state(s.flow).series = NO_FLOW;
       s.live = false;
       flow_series_active_--;
     }

@@ -62,6 +62,11 @@ class WindowAggregator {
     double prev_bif;
     bool has_prev;
   };
+  // What the window module keeps per connection, indexed by flow slot id (the flow table knows nothing of it).
+  struct FlowState {
+    uint32_t series = NO_FLOW;  // this connection's series slot, or NO_FLOW
+    int64_t bif_in_sum = 0;     // what it currently contributes to its interface's summed BIF
+  };
   struct Candidate {
     uint32_t flow;
     uint32_t stream;
@@ -76,11 +81,16 @@ class WindowAggregator {
   void promote_candidates();
   void consider_candidate(uint32_t flow_id, const Flow& f);
   void drop_ended_series();
+  FlowState& flow_state(uint32_t flow_id) {
+    if (flow_id >= flow_state_.size()) flow_state_.resize(flow_id + 1);
+    return flow_state_[flow_id];
+  }
 
   EngineConfig config_;
   FlowTable* flows_;
   Counters* counters_;
-  std::vector<Series> series_;      // slots (interfaces + at most top_k connections); Flow.series is a slot
+  std::vector<Series> series_;      // slots (interfaces + at most top_k connections); FlowState.series is a slot
+  std::vector<FlowState> flow_state_;  // by flow slot id; grows with the table's peak, reset when a flow ends
   uint32_t flow_series_active_;
   uint32_t next_index_;
   int64_t open_end_ns_;             // exclusive end of the open window; 0 before the first packet

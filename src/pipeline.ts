@@ -2,6 +2,7 @@
 import type { WindowBatch, WindowRow } from './features';
 import { WINDOW_VALUE_COLUMNS } from './features';
 import { closeRanges, rowAt, SeriesNames } from './capture/rows';
+import { CloseLatency, type CloseLatencyStats } from './capture/close-latency';
 import type { Sink } from './sinks/sink';
 import type { Logger } from './log';
 
@@ -57,6 +58,8 @@ export class Pipeline {
   private readonly requestedFor = new Map<number, bigint>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly windowNs: bigint;
+  /** Live sources only: window end -> rows handed to the sinks (what a dashboard viewer waits for). */
+  private readonly closeLatency = new CloseLatency();
   readonly counters: PipelineStats = {
     batches: 0,
     windows: 0,
@@ -85,8 +88,8 @@ export class Pipeline {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  stats(): PipelineStats {
-    return { ...this.counters, series: this.names.size };
+  stats(): PipelineStats & Partial<CloseLatencyStats> {
+    return { ...this.counters, series: this.names.size, ...(this.opts.source.live ? this.closeLatency.stats() : {}) };
   }
 
   private async handleBatch(batch: WindowBatch): Promise<void> {
@@ -114,6 +117,7 @@ export class Pipeline {
     this.counters.windowCloses++;
     const nextWindowEndNs = batch.windowEndNs[from] + this.windowNs;
 
+    if (this.opts.source.live) this.closeLatency.record(batch.windowEndNs[from]);
     for (const sink of this.opts.sinks) {
       try {
         sink.write(rows);

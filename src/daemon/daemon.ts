@@ -195,6 +195,8 @@ function summary(groups: Record<string, Record<string, number>>): Record<string,
     flows: c.flowsActive ?? 0,
     windows: p.windows ?? 0,
     series: p.series ?? 0,
+    // Live: p99 of window end -> row handed to the sinks (ms).
+    ...(p.closeLatencyP99Ms !== undefined ? { closeLatencyP99Ms: p.closeLatencyP99Ms } : {}),
     // What the database acknowledged, so a reader can tell our losses from the database's (absent without InfluxDB).
     ...(groups.sink_influx
       ? { influxPointsWritten: groups.sink_influx.points_written ?? 0, influxPointsDropped: groups.sink_influx.points_dropped ?? 0, influxPointsRejected: groups.sink_influx.points_rejected ?? 0 }
