@@ -146,6 +146,8 @@ void FlowTable::reset_flow(Flow& f) {
     d.num_sack = 0;
     d.payload_bytes = d.packets = 0;
     d.last_bif = 0;
+    d.ack_seen = false;
+    d.highest_ack = 0;
     d.pending_start = d.pending_count = 0;
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
@@ -240,6 +242,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   r->ack_rtt_ns = -1;
   r->bytes_in_flight = -1;
   r->ts_rtt_ns = -1;
+  r->acked_bytes = 0;
 
   FlowKey key;
   int d = make_key(p, &key);
@@ -319,6 +322,17 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
 
   if (p.has_ts) ts_rtt(f, d, p, r);
 
+  // acked_bytes: how far this ACK moves the direction's cumulative ACK forward. The first one only sets the
+  // baseline (so the SYN is never counted); one that does not move it forward counts 0.
+  if (p.flags & TCP_ACK) {
+    if (!fwd.ack_seen) {
+      fwd.ack_seen = true;
+      fwd.highest_ack = p.ack;
+    } else if (seq_gt(p.ack, fwd.highest_ack)) {
+      r->acked_bytes = p.ack - fwd.highest_ack;
+      fwd.highest_ack = p.ack;
+    }
+  }
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
   if (r->retransmission) counters_->retransmissions++;

@@ -72,6 +72,8 @@ struct FlowDirection {
   uint64_t packets;
   int64_t last_bif;          // last bytes-in-flight value reported for this direction; 0 before any and
                              // after an ACK that acknowledges everything outstanding
+  bool ack_seen;             // acked_bytes (docs/features.md): this direction has sent an ACK, and
+  uint32_t highest_ack;      // the highest cumulative ACK it sent so far (modulo 2^32)
   // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.
   PendingTsval pending[TS_PENDING];
   uint8_t pending_start;
@@ -114,6 +116,7 @@ struct SegmentResult {
   int64_t ack_rtt_ns;        // -1 when tshark prints nothing
   int64_t bytes_in_flight;   // -1 when tshark prints nothing
   int64_t ts_rtt_ns;         // -1 when no TSecr matched
+  uint32_t acked_bytes;      // sequence space this ACK newly acknowledges (0 for the direction's first ACK)
 };
 
 // Told about every connection that leaves the table (idle eviction, or replaced by a new one on port reuse)

@@ -30,7 +30,8 @@
   X(is_silent, "flag", "1 when the series had no packet in the window, else 0")                             \
   X(packets, "packets", "TCP packets in the window")                                                        \
   X(retransmits, "packets", "Packets flagged as retransmissions in the window")                             \
-  X(min_rtt, "ms", "Smallest ack RTT sample of the window, 0 when none")
+  X(min_rtt, "ms", "Smallest ack RTT sample of the window, 0 when none")                                    \
+  X(acked_bytes, "bytes", "Sequence space newly acknowledged by the window's ACKs, both directions")
 
 // X(name, description): one uint64 per engine, summed over sources.
 #define TCPCAST_COUNTERS(X)                                                                                 \

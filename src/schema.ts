@@ -20,6 +20,7 @@ export const WINDOW_COLUMNS = [
   { name: 'packets', unit: 'packets', description: 'TCP packets in the window' },
   { name: 'retransmits', unit: 'packets', description: 'Packets flagged as retransmissions in the window' },
   { name: 'min_rtt', unit: 'ms', description: 'Smallest ack RTT sample of the window, 0 when none' },
+  { name: 'acked_bytes', unit: 'bytes', description: "Sequence space newly acknowledged by the window's ACKs, both directions" },
 ] as const satisfies readonly SchemaColumn[];
 
 /** Engine counters (native Counters), summed over sources. All only grow, except the gauge flows_active. */

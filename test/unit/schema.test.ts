@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COUNTERS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS } from '../../src/features';
-import { INFLUX_FIELD_RENAMES, INFLUX_VALUE_FIELDS } from '../../src/sinks/influx-schema';
+import { INFLUX_FIELD_RENAMES, INFLUX_VALUE_FIELDS, rowToLineProtocol } from '../../src/sinks/influx-schema';
+import { csvHeader, csvLines } from '../../src/sinks/csv';
+import type { WindowRow } from '../../src/features';
 import { native } from '../../src/native';
 import { TcpcastError } from '../../src/errors';
 
@@ -102,6 +104,22 @@ describe('schema: one list of window columns and counters', () => {
     assert.equal(INFLUX_VALUE_FIELDS.bytes_in_flight, 'bif');
     const renamed = new Set<string>(Object.keys(INFLUX_FIELD_RENAMES));
     for (const c of WINDOW_VALUE_COLUMNS) if (!renamed.has(c)) assert.equal(INFLUX_VALUE_FIELDS[c], c);
+  });
+
+  // The "must show" of issue #12: acked_bytes was added as one entry in native/schema.h and src/schema.ts, a docs row
+  // and its computation (native/flow_table.cc, window.cc); no other list was edited (git show of that commit).
+  it('a column added to the list (acked_bytes) reaches the CSV header and rows, the InfluxDB line protocol and the docs table', () => {
+    const values = Object.fromEntries(WINDOW_VALUE_COLUMNS.map((c, i) => [c, i + 0.5])) as WindowRow['values'];
+    values.acked_bytes = 12345;
+    const row: WindowRow = { windowEndNs: 1_700_000_000_050_000_000n, iface: 'eth0', series: 'all', values, predictedThroughput: null };
+    const header = csvHeader().trim().split(',');
+    assert.ok(header.includes('acked_bytes'));
+    const cells = csvLines([row]).trim().split(',');
+    assert.equal(cells[header.indexOf('acked_bytes')], '12345');
+    const line = rowToLineProtocol(row, 'traffic_prediction', 'h')!;
+    assert.match(line, /[ ,]acked_bytes=12345[ ,]/);
+    const docs = markdownTable(read('docs/features.md'), 'column');
+    assert.ok(docs.some((r) => r[0] === 'acked_bytes' && r[1] === 'bytes'));
   });
 
   it('counter keys are camelCase of the schema names', () => {
