@@ -339,7 +339,9 @@ class Source {
       }
       engine_.advance(drained_at_ns);
       collect();
-      if (!pending_->windows.empty() || !pending_->packets.empty() || !pending_->new_series.empty()) flush();
+      if (!pending_->windows.empty() || !pending_->packets.empty() || !pending_->new_series.empty() ||
+          !pending_->ended_series.empty())
+        flush();
       refresh_stats(false);
     }
     // A clean stop at time T: windows that ended before T are complete (closed normally); finish() then closes
@@ -390,7 +392,6 @@ class Source {
   void collect_series() {
     engine_.take_new_series(&tmp_series_);
     for (const SeriesInfo& s : tmp_series_) {
-      if (s.index >= series_map_.size()) series_map_.resize(s.index + 1, UINT32_MAX);
       uint32_t global = owner_->global_series_index();
       series_map_[s.index] = global;
       pending_->new_series.push_back({global, iface_name(s.iface), s.key});
@@ -403,10 +404,21 @@ class Source {
     collect_series();
     engine_.take_windows(&tmp_windows_);
     for (WindowRecord w : tmp_windows_) {
-      w.series = w.series < series_map_.size() ? series_map_[w.series] : UINT32_MAX;
+      auto it = series_map_.find(w.series);
+      w.series = it != series_map_.end() ? it->second : UINT32_MAX;
       pending_->windows.push_back(w);
     }
     tmp_windows_.clear();
+    // Ended series come after their last window (same close or earlier); their mapping goes with them, so the
+    // map holds live series only, however many connections come and go.
+    engine_.take_ended_series(&tmp_ended_);
+    for (SeriesEnd e : tmp_ended_) {
+      auto it = series_map_.find(e.index);
+      if (it == series_map_.end()) continue;
+      pending_->ended_series.push_back(SeriesEnd{it->second, e.reason});
+      series_map_.erase(it);
+    }
+    tmp_ended_.clear();
   }
 
   void flush() {
@@ -449,10 +461,11 @@ class Source {
   std::string warning_;
   std::thread thread_;
   std::unique_ptr<Batch> pending_;
-  std::vector<uint32_t> series_map_;
+  std::unordered_map<uint32_t, uint32_t> series_map_;  // engine series index -> global, live series only
   std::unordered_map<uint32_t, std::string> iface_names_;
   std::vector<WindowRecord> tmp_windows_;
   std::vector<SeriesInfo> tmp_series_;
+  std::vector<SeriesEnd> tmp_ended_;
   int64_t last_stats_ns_ = 0;
   std::mutex stats_mu_;
   Counters counters_;
@@ -520,6 +533,8 @@ void Capture::push(std::unique_ptr<Batch> batch, bool live) {
         if (victim == queue_.end()) break;
         Batch* heir = std::next(victim) != queue_.end() ? std::next(victim)->get() : batch.get();
         heir->new_series.insert(heir->new_series.begin(), (*victim)->new_series.begin(), (*victim)->new_series.end());
+        heir->ended_series.insert(heir->ended_series.begin(), (*victim)->ended_series.begin(),
+                                  (*victim)->ended_series.end());
         batches_dropped_++;
         windows_dropped_ += (*victim)->windows.size();
         packets_dropped_ += (*victim)->packets.size();

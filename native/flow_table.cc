@@ -204,8 +204,8 @@ void FlowTable::remove(uint32_t id) {
   active_--;
 }
 
-void FlowTable::end_flow(uint32_t id) {
-  if (end_hook_) end_hook_(end_ctx_, id, slots_[id]);
+void FlowTable::end_flow(uint32_t id, SeriesEndReason why) {
+  if (end_hook_) end_hook_(end_ctx_, id, slots_[id], why);
 }
 
 void FlowTable::lru_unlink(uint32_t id) {
@@ -227,7 +227,7 @@ void FlowTable::expire(int64_t now_ns) {
   // Capture time is not monotonic (merged files, clock steps), so only clearly idle flows go.
   while (lru_head_ != NO_FLOW && now_ns - slots_[lru_head_].last_ns > idle_timeout_ns_) {
     uint32_t id = lru_head_;
-    end_flow(id);
+    end_flow(id, SeriesEndReason::evicted);
     remove(id);
     counters_->flows_evicted_idle++;
   }
@@ -277,7 +277,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   // Port reuse (Wireshark: a SYN whose seq differs from the direction's base seq is a new conversation).
   if ((p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && fwd.base_seq_set) {
     if (p.seq != fwd.base_seq) {
-      end_flow(id);
+      end_flow(id, SeriesEndReason::port_reused);
       uint32_t iface_keep = iface;
       reset_flow(f);
       f.initiator = static_cast<uint8_t>(d);

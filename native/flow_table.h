@@ -121,7 +121,7 @@ struct SegmentResult {
 
 // Told about every connection that leaves the table (idle eviction, or replaced by a new one on port reuse)
 // before its slot is reused.
-using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow);
+using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow, SeriesEndReason why);
 
 class FlowTable {
  public:
@@ -149,7 +149,7 @@ class FlowTable {
   uint32_t find(const FlowKey& key, uint64_t hash) const;
   uint32_t insert(const FlowKey& key, uint64_t hash, int64_t now_ns);
   void remove(uint32_t id);
-  void end_flow(uint32_t id);
+  void end_flow(uint32_t id, SeriesEndReason why);
   void reset_flow(Flow& f);
   void lru_unlink(uint32_t id);
   void lru_push_back(uint32_t id);

@@ -4,7 +4,8 @@
 // Why the top-K rule looks like this: a series must not flap in and out as byte counts cross each other, and
 // there must never be more than K connection series. So a connection gets a series at a window close when a
 // slot is free (largest cumulative payload first among the connections seen in that window) and keeps it
-// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS.
+// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS. Every end is
+// reported (take_ended_series, with its reason) so the layers above forget the series at once.
 #include "window.h"
 
 #include <arpa/inet.h>
@@ -192,7 +193,7 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   }
 }
 
-void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
+void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f, SeriesEndReason why) {
   (void)flow_id;
   if (f.bif_in_sum != 0) {
     Series* owner = iface_series(f.iface);
@@ -201,6 +202,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
   if (f.series != NO_FLOW) {
     Series& s = series_[f.series];
     s.ended = true;
+    s.end_reason = why;
     s.prev_bif = static_cast<double>(f.bytes_in_flight());
     s.flow = NO_FLOW;
   }
@@ -262,6 +264,9 @@ void WindowAggregator::drop_ended_series() {
       if (s.flow != NO_FLOW) flows_->flow(s.flow).series = NO_FLOW;
       s.live = false;
       flow_series_active_--;
+      // Announced across the boundary, so JS forgets the series at once instead of guessing from its silence.
+      ended_series_.push_back(SeriesEnd{s.index, s.ended ? s.end_reason : SeriesEndReason::idle});
+      counters_->series_ended++;
     }
   }
 }
@@ -305,6 +310,11 @@ void WindowAggregator::take_windows(std::vector<WindowRecord>* out) {
 void WindowAggregator::take_new_series(std::vector<SeriesInfo>* out) {
   out->clear();
   out->swap(new_series_);
+}
+
+void WindowAggregator::take_ended_series(std::vector<SeriesEnd>* out) {
+  out->clear();
+  out->swap(ended_series_);
 }
 
 }  // namespace tcpcast

@@ -244,6 +244,45 @@ TEST(window_silent_gap_cap_and_idle_series_end) {
   CHECK(e.counters().flows_evicted_idle >= 1);
 }
 
+// Every end of a connection series is reported once, after its last window, with why: silence (idle), the flow
+// table dropping the connection (evicted), or a new connection on the same 5-tuple (port_reused).
+TEST(window_ended_series_are_reported_with_reason) {
+  auto run = [](int64_t idle_timeout_ns, bool reuse) {
+    EngineConfig cfg;
+    cfg.window_ns = W;
+    cfg.idle_timeout_ns = idle_timeout_ns;
+    Engine e(cfg);
+    feed(e, data(40000, 1001, 1000), T0 + NS_PER_MS);
+    feed(e, data(40000, 2001, 1000), T0 + 150 * NS_PER_MS);  // the series exists from window 1
+    if (reuse) {
+      Seg syn = data(40000, 900000, 0);
+      syn.flags = TCP_SYN;  // a new ISN on the same 5-tuple
+      feed(e, syn, T0 + 250 * NS_PER_MS);
+    }
+    e.advance(T0 + 5 * NS_PER_S);
+    std::vector<WindowRecord> windows;
+    std::vector<SeriesInfo> series;
+    std::vector<SeriesEnd> ended;
+    e.take_windows(&windows);
+    e.take_new_series(&series);
+    e.take_ended_series(&ended);
+    CHECK_EQ(e.counters().series_ended, static_cast<uint64_t>(ended.size()));
+    std::vector<SeriesEnd> again;
+    e.take_ended_series(&again);
+    CHECK(again.empty());
+    return ended;
+  };
+  auto idle = run(60 * NS_PER_S, false);
+  CHECK_EQ(idle.size(), 1u);
+  if (!idle.empty()) CHECK(idle[0].reason == SeriesEndReason::idle);
+  auto evicted = run(NS_PER_S, false);  // evicted after 1 s, before the series' 2 s of silence
+  CHECK_EQ(evicted.size(), 1u);
+  if (!evicted.empty()) CHECK(evicted[0].reason == SeriesEndReason::evicted);
+  auto reused = run(60 * NS_PER_S, true);
+  CHECK(!reused.empty());
+  if (!reused.empty()) CHECK(reused[0].reason == SeriesEndReason::port_reused);
+}
+
 TEST(window_top_k_never_exceeded) {
   EngineConfig cfg;
   cfg.window_ns = W;

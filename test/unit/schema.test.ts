@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COUNTERS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
+import { COUNTERS, SERIES_END_REASONS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS } from '../../src/features';
 import { INFLUX_FIELD_RENAMES, INFLUX_VALUE_FIELDS, rowToLineProtocol } from '../../src/sinks/influx-schema';
 import { csvHeader, csvLines } from '../../src/sinks/csv';
@@ -55,11 +55,15 @@ describe('schema: one list of window columns and counters', () => {
     );
   });
 
-  it('native/schema.h declares the same counters as src/schema.ts', () => {
+  it('native/schema.h declares the same counters and series end reasons as src/schema.ts', () => {
     const header = read('native/schema.h');
     assert.deepEqual(
       xMacroList(header, 'TCPCAST_COUNTERS'),
       COUNTERS.map((c) => [c.name, c.description]),
+    );
+    assert.deepEqual(
+      xMacroList(header, 'TCPCAST_SERIES_END_REASONS'),
+      SERIES_END_REASONS.map((c) => [c.name, c.description]),
     );
   });
 
@@ -88,7 +92,8 @@ describe('schema: one list of window columns and counters', () => {
     const windowColumns: SchemaColumn[] = WINDOW_COLUMNS.map((c) => ({ ...c }));
     windowColumns[2] = { ...windowColumns[2], name: 'bytes_in_flight' };
     const counters = COUNTERS.slice(0, -1).map((c) => ({ ...c }));
-    assert.deepEqual(schemaDifferences({ windowColumns, counters }), [
+    const seriesEndReasons = SERIES_END_REASONS.map((r) => ({ ...r }));
+    assert.deepEqual(schemaDifferences({ windowColumns, counters, seriesEndReasons }), [
       'window column 2 name: addon has "bytes_in_flight", TypeScript has "bif"',
       `counter ${COUNTERS.length - 1}: addon has none, TypeScript has ${COUNTERS[COUNTERS.length - 1].name}`,
     ]);
