@@ -132,3 +132,17 @@ describe('schema: one list of window columns and counters', () => {
     assert.equal(camelCase('flows_port_reused'), 'flowsPortReused');
   });
 });
+
+describe('schema: every counter reaches /metrics', () => {
+  it('each engine counter is exported under its name with its description as HELP', async () => {
+    const { createMetricsRegistry } = await import('../../src/daemon/metrics');
+    const capture = Object.fromEntries(COUNTERS.map((c, i) => [camelCase(c.name), i + 1]));
+    const registry = createMetricsRegistry(() => ({ capture }));
+    const text = await registry.metrics();
+    for (const c of COUNTERS) {
+      const help = text.split('\n').find((l) => l.startsWith(`# HELP tcpcast_capture_${c.name}`));
+      assert.ok(help, `a metric for ${c.name}`);
+      assert.ok(help.endsWith(c.description), `HELP of ${c.name} is its description: ${help}`);
+    }
+  });
+});
