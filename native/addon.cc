@@ -87,6 +87,53 @@ CaptureOptions to_options(const Napi::Object& o) {
   return opt;
 }
 
+// snake_case (the C++ and schema name) -> camelCase (the JS stats key): tcp_packets -> tcpPackets.
+std::string camel_case(const char* snake) {
+  std::string out;
+  bool upper = false;
+  for (const char* p = snake; *p; p++) {
+    if (*p == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? char(std::toupper(static_cast<unsigned char>(*p))) : *p;
+    upper = false;
+  }
+  return out;
+}
+
+struct CounterField {
+  const char* name;
+  uint64_t tcpcast::Counters::*field;
+  const char* description;
+};
+const CounterField COUNTER_FIELDS[] = {
+#define TCPCAST_X(name, description) {#name, &tcpcast::Counters::name, description},
+    TCPCAST_COUNTERS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+struct SeriesEndReasonName {
+  const char* name;
+  const char* description;
+};
+const SeriesEndReasonName SERIES_END_REASONS[] = {
+#define TCPCAST_X(name, description) {#name, description},
+    TCPCAST_SERIES_END_REASONS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+struct WindowColumn {
+  const char* name;
+  const char* unit;
+  const char* description;
+};
+const WindowColumn WINDOW_COLUMNS[] = {
+#define TCPCAST_X(name, unit, description) {#name, unit, description},
+    TCPCAST_WINDOW_COLUMNS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
 Napi::Object window_batch(Napi::Env env, const Batch& b) {
   size_t n = b.windows.size();
   constexpr size_t width = tcpcast::WINDOW_VALUE_COLUMNS;
@@ -116,6 +163,14 @@ Napi::Object window_batch(Napi::Env env, const Batch& b) {
     ns.Set(uint32_t(i), s);
   }
   out.Set("newSeries", ns);
+  Napi::Array ended = Napi::Array::New(env, b.ended_series.size());
+  for (size_t i = 0; i < b.ended_series.size(); i++) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("index", Napi::Number::New(env, b.ended_series[i].index));
+    e.Set("reason", Napi::String::New(env, SERIES_END_REASONS[size_t(b.ended_series[i].reason)].name));
+    ended.Set(uint32_t(i), e);
+  }
+  out.Set("endedSeries", ended);
   return out;
 }
 
@@ -164,43 +219,6 @@ Napi::Object packet_batch(Napi::Env env, const Batch& b) {
   return out;
 }
 
-// snake_case (the C++ and schema name) -> camelCase (the JS stats key): tcp_packets -> tcpPackets.
-std::string camel_case(const char* snake) {
-  std::string out;
-  bool upper = false;
-  for (const char* p = snake; *p; p++) {
-    if (*p == '_') {
-      upper = true;
-      continue;
-    }
-    out += upper ? char(std::toupper(static_cast<unsigned char>(*p))) : *p;
-    upper = false;
-  }
-  return out;
-}
-
-struct CounterField {
-  const char* name;
-  uint64_t tcpcast::Counters::*field;
-  const char* description;
-};
-const CounterField COUNTER_FIELDS[] = {
-#define TCPCAST_X(name, description) {#name, &tcpcast::Counters::name, description},
-    TCPCAST_COUNTERS(TCPCAST_X)
-#undef TCPCAST_X
-};
-
-struct WindowColumn {
-  const char* name;
-  const char* unit;
-  const char* description;
-};
-const WindowColumn WINDOW_COLUMNS[] = {
-#define TCPCAST_X(name, unit, description) {#name, unit, description},
-    TCPCAST_WINDOW_COLUMNS(TCPCAST_X)
-#undef TCPCAST_X
-};
-
 // Every counter of TCPCAST_COUNTERS, keyed by its camelCase name.
 Napi::Object counters_object(Napi::Env env, const tcpcast::Counters& c) {
   Napi::Object o = Napi::Object::New(env);
@@ -228,6 +246,14 @@ Napi::Object schema_object(Napi::Env env) {
     counters.Set(counters.Length(), e);
   }
   o.Set("counters", counters);
+  Napi::Array reasons = Napi::Array::New(env);
+  for (const SeriesEndReasonName& r : SERIES_END_REASONS) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("name", r.name);
+    e.Set("description", r.description);
+    reasons.Set(reasons.Length(), e);
+  }
+  o.Set("seriesEndReasons", reasons);
   return o;
 }
 
@@ -300,7 +326,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       const Batch& b = *items[i];
       Napi::Object item = Napi::Object::New(env);
       item.Set("end", Napi::Boolean::New(env, b.end));
-      if (!b.windows.empty() || !b.new_series.empty()) item.Set("windows", window_batch(env, b));
+      if (!b.windows.empty() || !b.new_series.empty() || !b.ended_series.empty()) item.Set("windows", window_batch(env, b));
       if (!b.packets.empty()) item.Set("packets", packet_batch(env, b));
       if (!b.error.ok()) item.Set("error", make_error(env, b.error));
       if (!b.warning.empty()) item.Set("warning", Napi::String::New(env, b.warning));

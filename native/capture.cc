@@ -81,6 +81,8 @@ void Capture::push(std::unique_ptr<Batch> batch, bool live) {
         if (victim == queue_.end()) break;
         Batch* heir = std::next(victim) != queue_.end() ? std::next(victim)->get() : batch.get();
         heir->new_series.insert(heir->new_series.begin(), (*victim)->new_series.begin(), (*victim)->new_series.end());
+        heir->ended_series.insert(heir->ended_series.begin(), (*victim)->ended_series.begin(),
+                                  (*victim)->ended_series.end());
         batches_dropped_++;
         windows_dropped_ += (*victim)->windows.size();
         packets_dropped_ += (*victim)->packets.size();

@@ -19,8 +19,8 @@ struct Engine::Impl {
       : config(c), flows(c.max_flows, c.idle_timeout_ns, &counters), windows(c, &flows, &counters) {
     flows.set_end_hook(&Impl::on_flow_end, this);
   }
-  static void on_flow_end(void* ctx, uint32_t id, const Flow& f) {
-    static_cast<Impl*>(ctx)->windows.flow_ended(id, f);
+  static void on_flow_end(void* ctx, uint32_t id, const Flow& f, SeriesEndReason why) {
+    static_cast<Impl*>(ctx)->windows.flow_ended(id, f, why);
   }
   EngineConfig config;
   Counters counters;
@@ -93,6 +93,8 @@ void Engine::finish() { impl_->windows.finish(); }
 void Engine::take_windows(std::vector<WindowRecord>* out) { impl_->windows.take_windows(out); }
 
 void Engine::take_new_series(std::vector<SeriesInfo>* out) { impl_->windows.take_new_series(out); }
+
+void Engine::take_ended_series(std::vector<SeriesEnd>* out) { impl_->windows.take_ended_series(out); }
 
 const Counters& Engine::counters() const {
   impl_->counters.flows_active = impl_->flows.active();

@@ -48,6 +48,8 @@ class Engine {
   void take_windows(std::vector<WindowRecord>* out);
   // Series created since the last call; the caller takes them.
   void take_new_series(std::vector<SeriesInfo>* out);
+  // Series that ended since the last call (their last window was emitted before); the caller takes them.
+  void take_ended_series(std::vector<SeriesEnd>* out);
 
   const Counters& counters() const;
 

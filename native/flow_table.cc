@@ -122,6 +122,8 @@ void FlowTable::reset_flow(Flow& f) {
     d.num_sack = 0;
     d.payload_bytes = d.packets = 0;
     d.last_bif = 0;
+    d.ack_seen = false;
+    d.highest_ack = 0;
     d.pending_start = d.pending_count = 0;
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
@@ -176,8 +178,8 @@ void FlowTable::remove(uint32_t id) {
   active_--;
 }
 
-void FlowTable::end_flow(uint32_t id) {
-  if (end_hook_) end_hook_(end_ctx_, id, slots_[id]);
+void FlowTable::end_flow(uint32_t id, SeriesEndReason why) {
+  if (end_hook_) end_hook_(end_ctx_, id, slots_[id], why);
 }
 
 void FlowTable::lru_unlink(uint32_t id) {
@@ -199,7 +201,7 @@ void FlowTable::expire(int64_t now_ns) {
   // Capture time is not monotonic (merged files, clock steps), so only clearly idle flows go.
   while (lru_head_ != NO_FLOW && now_ns - slots_[lru_head_].last_ns > idle_timeout_ns_) {
     uint32_t id = lru_head_;
-    end_flow(id);
+    end_flow(id, SeriesEndReason::evicted);
     remove(id);
     counters_->flows_evicted_idle++;
   }
@@ -214,6 +216,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   r->ack_rtt_ns = -1;
   r->bytes_in_flight = -1;
   r->ts_rtt_ns = -1;
+  r->acked_bytes = 0;
 
   FlowKey key;
   int d = make_key(p, &key);
@@ -248,7 +251,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   // Port reuse (Wireshark: a SYN whose seq differs from the direction's base seq is a new conversation).
   if ((p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && fwd.base_seq_set) {
     if (p.seq != fwd.base_seq) {
-      end_flow(id);
+      end_flow(id, SeriesEndReason::port_reused);
       uint32_t iface_keep = iface;
       reset_flow(f);
       f.initiator = static_cast<uint8_t>(d);
@@ -293,6 +296,17 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
 
   if (p.has_ts) ts_rtt(f, d, p, r);
 
+  // acked_bytes: how far this ACK moves the direction's cumulative ACK forward. The first one only sets the
+  // baseline (so the SYN is never counted); one that does not move it forward counts 0.
+  if (p.flags & TCP_ACK) {
+    if (!fwd.ack_seen) {
+      fwd.ack_seen = true;
+      fwd.highest_ack = p.ack;
+    } else if (seq_gt(p.ack, fwd.highest_ack)) {
+      r->acked_bytes = p.ack - fwd.highest_ack;
+      fwd.highest_ack = p.ack;
+    }
+  }
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
   if (r->retransmission) counters_->retransmissions++;

@@ -12,6 +12,11 @@
 
 namespace tcpcast {
 
+// Sequence comparisons modulo 2^32 (Wireshark's GT_SEQ, LT_SEQ, LE_SEQ): the sequence analysis and acked_bytes.
+inline bool seq_gt(uint32_t x, uint32_t y) { return static_cast<int32_t>(y - x) < 0; }
+inline bool seq_lt(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) < 0; }
+inline bool seq_le(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) <= 0; }
+
 constexpr uint32_t NO_FLOW = 0xffffffffu;
 constexpr uint32_t NO_STREAM = 0xffffffffu;
 
@@ -72,6 +77,8 @@ struct FlowDirection {
   uint64_t packets;
   int64_t last_bif;          // last bytes-in-flight value reported for this direction; 0 before any and
                              // after an ACK that acknowledges everything outstanding
+  bool ack_seen;             // acked_bytes (docs/features.md): this direction has sent an ACK, and
+  uint32_t highest_ack;      // the highest cumulative ACK it sent so far (modulo 2^32)
   // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.
   PendingTsval pending[TS_PENDING];
   uint8_t pending_start;
@@ -112,11 +119,12 @@ struct SegmentResult {
   int64_t ack_rtt_ns;        // -1 when tshark prints nothing
   int64_t bytes_in_flight;   // -1 when tshark prints nothing
   int64_t ts_rtt_ns;         // -1 when no TSecr matched
+  uint32_t acked_bytes;      // sequence space this ACK newly acknowledges (0 for the direction's first ACK)
 };
 
 // Told about every connection that leaves the table (idle eviction, or replaced by a new one on port reuse)
 // before its slot is reused.
-using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow);
+using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow, SeriesEndReason why);
 
 class FlowTable {
  public:
@@ -144,7 +152,7 @@ class FlowTable {
   uint32_t find(const FlowKey& key, uint64_t hash) const;
   uint32_t insert(const FlowKey& key, uint64_t hash, int64_t now_ns);
   void remove(uint32_t id);
-  void end_flow(uint32_t id);
+  void end_flow(uint32_t id, SeriesEndReason why);
   void reset_flow(Flow& f);
   void lru_unlink(uint32_t id);
   void lru_push_back(uint32_t id);

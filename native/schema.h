@@ -12,6 +12,8 @@
 // src/schema.ts and docs/features.md, and its computation in window.cc (WindowAggregator::emit). Append new
 // columns at the end: the first nine are the seed model's input order.
 //
+// TCPCAST_SERIES_END_REASONS gives SeriesEndReason (types.h) and the reason names of ended series (addon.cc).
+//
 // Derived from TCPCAST_COUNTERS: the Counters struct (types.h), summing over sources (capture.cc add_counters),
 // the counters object and list the addon exports, the stats line, the final "tcpcast stopped" line and /metrics
 // (the description is the Prometheus HELP text). Counters are cumulative, except the gauge flows_active.
@@ -30,7 +32,8 @@
   X(is_silent, "flag", "1 when the series had no packet in the window, else 0")                             \
   X(packets, "packets", "TCP packets in the window")                                                        \
   X(retransmits, "packets", "Packets flagged as retransmissions in the window")                             \
-  X(min_rtt, "ms", "Smallest ack RTT sample of the window, 0 when none")
+  X(min_rtt, "ms", "Smallest ack RTT sample of the window, 0 when none")                                    \
+  X(acked_bytes, "bytes", "Sequence space newly acknowledged by the window's ACKs, both directions")
 
 // X(name, description): one uint64 per engine, summed over sources.
 #define TCPCAST_COUNTERS(X)                                                                                 \
@@ -52,4 +55,13 @@
   X(ts_rtt_samples, "TCP timestamp RTT samples taken (TSval echoed as TSecr)")                              \
   X(segments_dropped, "Segments not remembered for ack matching: the global unacked-segment bound was hit") \
   X(windows_emitted, "Window records closed (all series)")                                                  \
-  X(iface_series_full, "Packets of interfaces beyond the per-interface series bound (no all series)")
+  X(iface_series_full, "Packets of interfaces beyond the per-interface series bound (no all series)")      \
+  X(series_ended, "Connection series ended and announced to JS (idle, evicted or port reuse)")
+
+// X(name, description): why a connection series ended (SeriesEnd.reason; the name is what JS sees in
+// NativeWindowBatch.endedSeries). Interface ("all") series never end. No series ends because a table is full:
+// a connection the flow table has no room for is not tracked and never gets a series (flows_table_full).
+#define TCPCAST_SERIES_END_REASONS(X)                                                                       \
+  X(idle, "The connection sent nothing for FLOW_SERIES_IDLE_NS (2 s); it may still be in the flow table")  \
+  X(evicted, "The connection left the flow table after the idle timeout")                                 \
+  X(port_reused, "A new connection (SYN with a new ISN) replaced it on the same 5-tuple")

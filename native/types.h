@@ -60,4 +60,17 @@ struct Counters {
 constexpr int COUNTER_COUNT = 0 TCPCAST_COUNTERS(TCPCAST_X);
 #undef TCPCAST_X
 
+// Why a series ended (TCPCAST_SERIES_END_REASONS in schema.h).
+enum class SeriesEndReason : uint8_t {
+#define TCPCAST_X(name, description) name,
+  TCPCAST_SERIES_END_REASONS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+// A series that ended: its last window was emitted before, it emits no more, and its index is never reused.
+struct SeriesEnd {
+  uint32_t index;            // SeriesInfo.index
+  SeriesEndReason reason;
+};
+
 }  // namespace tcpcast

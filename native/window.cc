@@ -4,7 +4,8 @@
 // Why the top-K rule looks like this: a series must not flap in and out as byte counts cross each other, and
 // there must never be more than K connection series. So a connection gets a series at a window close when a
 // slot is free (largest cumulative payload first among the connections seen in that window) and keeps it
-// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS.
+// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS. Every end is
+// reported (take_ended_series, with its reason) so the layers above forget the series at once.
 #include "window.h"
 
 #include <arpa/inet.h>
@@ -118,6 +119,7 @@ void WindowAggregator::account(Series* s, const PacketView& p, const SegmentResu
   s->size += p.tcp_len;
   s->packets++;
   if (r.retransmission) s->retransmits++;
+  s->acked_bytes += r.acked_bytes;
   if (r.ack_rtt_ns > 0) {
     double rtt_ms = static_cast<double>(r.ack_rtt_ns) / NS_PER_MS;
     if (s->rtt_n == 0 || rtt_ms < s->rtt_min_ms) s->rtt_min_ms = rtt_ms;
@@ -192,7 +194,7 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   }
 }
 
-void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
+void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f, SeriesEndReason why) {
   FlowState& st = flow_state(flow_id);
   if (st.bif_in_sum != 0) {
     Series* owner = iface_series(f.iface);
@@ -201,6 +203,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
   if (st.series != NO_FLOW) {
     Series& s = series_[st.series];
     s.ended = true;
+    s.end_reason = why;
     s.prev_bif = static_cast<double>(f.bytes_in_flight());
     s.flow = NO_FLOW;
   }
@@ -235,6 +238,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   rec.packets = static_cast<double>(s->packets);
   rec.retransmits = static_cast<double>(s->retransmits);
   rec.min_rtt = s->rtt_n ? s->rtt_min_ms : 0.0;
+  rec.acked_bytes = s->acked_bytes;
   out_.push_back(rec);
   counters_->windows_emitted++;
 
@@ -245,6 +249,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   s->size = 0;
   s->packets = 0;
   s->retransmits = 0;
+  s->acked_bytes = 0;
   s->rtt_sum_ms = 0;
   s->rtt_n = 0;
   s->rtt_min_ms = 0;
@@ -261,6 +266,9 @@ void WindowAggregator::drop_ended_series() {
       if (s.flow != NO_FLOW) flow_state(s.flow).series = NO_FLOW;
       s.live = false;
       flow_series_active_--;
+      // Announced across the boundary, so JS forgets the series at once instead of guessing from its silence.
+      ended_series_.push_back(SeriesEnd{s.index, s.ended ? s.end_reason : SeriesEndReason::idle});
+      counters_->series_ended++;
     }
   }
 }
@@ -304,6 +312,11 @@ void WindowAggregator::take_windows(std::vector<WindowRecord>* out) {
 void WindowAggregator::take_new_series(std::vector<SeriesInfo>* out) {
   out->clear();
   out->swap(new_series_);
+}
+
+void WindowAggregator::take_ended_series(std::vector<SeriesEnd>* out) {
+  out->clear();
+  out->swap(ended_series_);
 }
 
 }  // namespace tcpcast

@@ -1,5 +1,5 @@
 // The window feature schema shared by capture, CSV, training, inference and sinks: derived from the one list in src/schema.ts.
-import { WINDOW_COLUMNS, type WindowValueColumn } from './schema';
+import { WINDOW_COLUMNS, type SeriesEndReason, type WindowValueColumn } from './schema';
 
 export type { WindowValueColumn } from './schema';
 
@@ -33,6 +33,12 @@ export interface SeriesInfo {
   key: string;
 }
 
+/** A series that ended: its last window was in this batch or an earlier one; no more will come, and its index is never reused. */
+export interface EndedSeries {
+  index: number;
+  reason: SeriesEndReason;
+}
+
 /**
  * A batch of closed windows as the native side hands it over: columnar typed arrays, one call per batch.
  * values is row-major, count x WINDOW_VALUE_COLUMNS.length.
@@ -44,6 +50,8 @@ export interface WindowBatch {
   values: Float64Array;
   /** Series first seen in this batch (their windows may be in it). */
   newSeries: SeriesInfo[];
+  /** Series that ended since the previous batch (native always sets it; hand-made batches may leave it out). */
+  endedSeries?: EndedSeries[];
 }
 
 /** One window of one series as the sinks see it, with the forecast made for it (if any). */

@@ -20,6 +20,7 @@ export const WINDOW_COLUMNS = [
   { name: 'packets', unit: 'packets', description: 'TCP packets in the window' },
   { name: 'retransmits', unit: 'packets', description: 'Packets flagged as retransmissions in the window' },
   { name: 'min_rtt', unit: 'ms', description: 'Smallest ack RTT sample of the window, 0 when none' },
+  { name: 'acked_bytes', unit: 'bytes', description: "Sequence space newly acknowledged by the window's ACKs, both directions" },
 ] as const satisfies readonly SchemaColumn[];
 
 /** Engine counters (native Counters), summed over sources. All only grow, except the gauge flows_active. */
@@ -43,7 +44,16 @@ export const COUNTERS = [
   { name: 'segments_dropped', description: 'Segments not remembered for ack matching: the global unacked-segment bound was hit' },
   { name: 'windows_emitted', description: 'Window records closed (all series)' },
   { name: 'iface_series_full', description: 'Packets of interfaces beyond the per-interface series bound (no all series)' },
+  { name: 'series_ended', description: 'Connection series ended and announced to JS (idle, evicted or port reuse)' },
 ] as const satisfies readonly SchemaCounter[];
+
+/** Why a connection series ended (NativeWindowBatch.endedSeries[].reason); interface ("all") series never end. */
+export const SERIES_END_REASONS = [
+  { name: 'idle', description: 'The connection sent nothing for FLOW_SERIES_IDLE_NS (2 s); it may still be in the flow table' },
+  { name: 'evicted', description: 'The connection left the flow table after the idle timeout' },
+  { name: 'port_reused', description: 'A new connection (SYN with a new ISN) replaced it on the same 5-tuple' },
+] as const satisfies readonly SchemaCounter[];
+export type SeriesEndReason = (typeof SERIES_END_REASONS)[number]['name'];
 
 export interface SchemaColumn {
   readonly name: string;
@@ -60,6 +70,7 @@ export interface SchemaCounter {
 export interface NativeSchema {
   windowColumns: SchemaColumn[];
   counters: SchemaCounter[];
+  seriesEndReasons: SchemaCounter[];
 }
 
 export type WindowValueColumn = (typeof WINDOW_COLUMNS)[number]['name'];
@@ -98,5 +109,6 @@ export function schemaDifferences(native: NativeSchema): string[] {
   };
   compare('window column', native.windowColumns ?? [], WINDOW_COLUMNS, ['name', 'unit', 'description']);
   compare('counter', native.counters ?? [], COUNTERS, ['name', 'description']);
+  compare('series end reason', native.seriesEndReasons ?? [], SERIES_END_REASONS, ['name', 'description']);
   return out;
 }

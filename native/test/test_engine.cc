@@ -79,10 +79,10 @@ TEST(engine_sll2_ifindex_names_the_interface) {
   Engine e(EngineConfig{});
   tt::Seg s;
   tt::Bytes l3 = tt::ip_packet(s);
-  tt::Bytes f(20, 0);
+  tt::Bytes f(20 + l3.size(), 0);
   tt::put16(f, 0, 0x0800);  // protocol
   tt::put32(f, 4, 9);       // ifindex
-  f.insert(f.end(), l3.begin(), l3.end());
+  tt::copy_in(f.data() + 20, l3);
   e.process(LINK_LINUX_SLL2, f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), NS_PER_S, 0,
             nullptr);
   tt::Bytes eth = tt::eth_frame(s);

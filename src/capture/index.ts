@@ -34,7 +34,7 @@ export class Capture implements AsyncIterable<WindowBatch> {
   async *[Symbol.asyncIterator](): AsyncGenerator<WindowBatch> {
     for await (const item of this.items()) {
       const w = item.windows;
-      if (w && (w.count > 0 || w.newSeries.length > 0)) yield w;
+      if (w && (w.count > 0 || w.newSeries.length > 0 || w.endedSeries.length > 0)) yield w;
     }
   }
 

@@ -1,6 +1,6 @@
 // The one place that loads the addon (build/Release/tcpcast.node); these types are the whole native/TS boundary.
 import { join } from 'node:path';
-import type { SeriesInfo } from '../features';
+import type { EndedSeries, SeriesInfo } from '../features';
 import { TcpcastError } from '../errors';
 import { schemaDifferences, type CounterKey, type NativeSchema } from '../schema';
 
@@ -31,6 +31,8 @@ export interface NativeWindowBatch {
   windowEndNs: BigInt64Array;
   values: Float64Array;
   newSeries: SeriesInfo[];
+  /** Series that ended since the previous batch, with why (idle, evicted, port_reused); their last window came before. */
+  endedSeries: EndedSeries[];
 }
 
 /** Per-packet records of one batch, columnar; -1 in a Float64 column means "tshark prints nothing". */
@@ -136,7 +138,7 @@ export function native(): NativeAddon {
     );
   }
   // A build from another schema would hand over values under the wrong column names: refuse it, naming the difference.
-  const diff = schemaDifferences(loaded.schema ?? { windowColumns: [], counters: [] });
+  const diff = schemaDifferences(loaded.schema ?? { windowColumns: [], counters: [], seriesEndReasons: [] });
   if (diff.length > 0) {
     throw new TcpcastError(
       `the native addon ${ADDON_PATH} was built from another schema than this TypeScript (run npm run build): ${diff.slice(0, 5).join('; ')}${diff.length > 5 ? ` (+${diff.length - 5} more)` : ''}`,

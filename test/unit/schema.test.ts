@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COUNTERS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
+import { COUNTERS, SERIES_END_REASONS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS } from '../../src/features';
-import { INFLUX_FIELD_RENAMES, INFLUX_VALUE_FIELDS } from '../../src/sinks/influx-schema';
+import { INFLUX_FIELD_RENAMES, INFLUX_VALUE_FIELDS, rowToLineProtocol } from '../../src/sinks/influx-schema';
+import { csvHeader, csvLines } from '../../src/sinks/csv';
+import type { WindowRow } from '../../src/features';
 import { native } from '../../src/native';
 import { TcpcastError } from '../../src/errors';
 
@@ -53,11 +55,15 @@ describe('schema: one list of window columns and counters', () => {
     );
   });
 
-  it('native/schema.h declares the same counters as src/schema.ts', () => {
+  it('native/schema.h declares the same counters and series end reasons as src/schema.ts', () => {
     const header = read('native/schema.h');
     assert.deepEqual(
       xMacroList(header, 'TCPCAST_COUNTERS'),
       COUNTERS.map((c) => [c.name, c.description]),
+    );
+    assert.deepEqual(
+      xMacroList(header, 'TCPCAST_SERIES_END_REASONS'),
+      SERIES_END_REASONS.map((c) => [c.name, c.description]),
     );
   });
 
@@ -86,7 +92,8 @@ describe('schema: one list of window columns and counters', () => {
     const windowColumns: SchemaColumn[] = WINDOW_COLUMNS.map((c) => ({ ...c }));
     windowColumns[2] = { ...windowColumns[2], name: 'bytes_in_flight' };
     const counters = COUNTERS.slice(0, -1).map((c) => ({ ...c }));
-    assert.deepEqual(schemaDifferences({ windowColumns, counters }), [
+    const seriesEndReasons = SERIES_END_REASONS.map((r) => ({ ...r }));
+    assert.deepEqual(schemaDifferences({ windowColumns, counters, seriesEndReasons }), [
       'window column 2 name: addon has "bytes_in_flight", TypeScript has "bif"',
       `counter ${COUNTERS.length - 1}: addon has none, TypeScript has ${COUNTERS[COUNTERS.length - 1].name}`,
     ]);
@@ -104,8 +111,38 @@ describe('schema: one list of window columns and counters', () => {
     for (const c of WINDOW_VALUE_COLUMNS) if (!renamed.has(c)) assert.equal(INFLUX_VALUE_FIELDS[c], c);
   });
 
+  // The "must show" of issue #12: acked_bytes was added as one entry in native/schema.h and src/schema.ts, a docs row
+  // and its computation (native/flow_table.cc, window.cc); no other list was edited (git show of that commit).
+  it('a column added to the list (acked_bytes) reaches the CSV header and rows, the InfluxDB line protocol and the docs table', () => {
+    const values = Object.fromEntries(WINDOW_VALUE_COLUMNS.map((c, i) => [c, i + 0.5])) as WindowRow['values'];
+    values.acked_bytes = 12345;
+    const row: WindowRow = { windowEndNs: 1_700_000_000_050_000_000n, iface: 'eth0', series: 'all', values, predictedThroughput: null };
+    const header = csvHeader().trim().split(',');
+    assert.ok(header.includes('acked_bytes'));
+    const cells = csvLines([row]).trim().split(',');
+    assert.equal(cells[header.indexOf('acked_bytes')], '12345');
+    const line = rowToLineProtocol(row, 'traffic_prediction', 'h')!;
+    assert.match(line, /[ ,]acked_bytes=12345[ ,]/);
+    const docs = markdownTable(read('docs/features.md'), 'column');
+    assert.ok(docs.some((r) => r[0] === 'acked_bytes' && r[1] === 'bytes'));
+  });
+
   it('counter keys are camelCase of the schema names', () => {
     assert.equal(camelCase('tcp_packets'), 'tcpPackets');
     assert.equal(camelCase('flows_port_reused'), 'flowsPortReused');
+  });
+});
+
+describe('schema: every counter reaches /metrics', () => {
+  it('each engine counter is exported under its name with its description as HELP', async () => {
+    const { createMetricsRegistry } = await import('../../src/daemon/metrics');
+    const capture = Object.fromEntries(COUNTERS.map((c, i) => [camelCase(c.name), i + 1]));
+    const registry = createMetricsRegistry(() => ({ capture }));
+    const text = await registry.metrics();
+    for (const c of COUNTERS) {
+      const help = text.split('\n').find((l) => l.startsWith(`# HELP tcpcast_capture_${c.name}`));
+      assert.ok(help, `a metric for ${c.name}`);
+      assert.ok(help.endsWith(c.description), `HELP of ${c.name} is its description: ${help}`);
+    }
   });
 });
