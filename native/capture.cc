@@ -83,6 +83,9 @@ void add_counters(Counters* sum, const Counters& c) {
   sum->ack_rtt_samples += c.ack_rtt_samples;
   sum->ts_rtt_samples += c.ts_rtt_samples;
   sum->windows_emitted += c.windows_emitted;
+  sum->decapsulated += c.decapsulated;
+  sum->unknown_encap += c.unknown_encap;
+  sum->decap_depth_limit += c.decap_depth_limit;
 }
 
 // Linux network namespaces belong to threads: sockets are created in the namespace of the thread that creates them,

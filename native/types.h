@@ -65,6 +65,10 @@ struct Counters {
   uint64_t windows_emitted = 0;
   uint64_t iface_series_full = 0;    // packets of interfaces beyond the per-interface series bound (no "all" series)
   uint64_t flows_port_reused = 0;    // connections replaced by a new one on the same 5-tuple (SYN with a new ISN)
+  // Decapsulation (issue 17), kept together for the schema list.
+  uint64_t decapsulated = 0;         // TCP packets found inside a tunnel (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE)
+  uint64_t unknown_encap = 0;        // tunnels whose payload type is not decoded (GRE/Geneve protocol, MPLS payload, PPP)
+  uint64_t decap_depth_limit = 0;    // frames nested deeper than MAX_DECAP_DEPTH tunnel layers (or 16 MPLS labels)
 };
 
 }  // namespace tcpcast

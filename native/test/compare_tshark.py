@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
-"""Compares tcpcast-dump with tshark 4.0 on pcap files: streams, lengths, BIF, ack RTT (to 1 us), retransmissions."""
+"""Compares tcpcast-dump with tshark 4.0 on pcap files: streams, lengths, BIF, ack RTT (to 1 us), retransmissions.
+
+Tunnelled packets have several IP headers; the connection is the innermost one: frame.protocols says whether
+the last IP layer before TCP is ip or ipv6, and that field's last occurrence is its address."""
 import subprocess
 import sys
 
 FIELDS = ['frame.number', 'frame.time_epoch', 'tcp.stream', 'ip.src', 'tcp.srcport', 'ip.dst', 'tcp.dstport',
           'tcp.len', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', 'ipv6.src', 'ipv6.dst',
           'tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission', 'tcp.analysis.spurious_retransmission',
-          'tcp.analysis.out_of_order']
+          'tcp.analysis.out_of_order', 'frame.protocols']
+
+
+def innermost(c):
+    """(src, dst) of the IP header that carries TCP."""
+    layers = c[16].split(':')
+    tcp_at = layers.index('tcp') if 'tcp' in layers else len(layers)
+    ips = [x for x in layers[:tcp_at] if x in ('ip', 'ipv6')]
+    src, dst = (c[10], c[11]) if ips and ips[-1] == 'ipv6' else (c[3], c[5])
+    return src.split(',')[-1], dst.split(',')[-1]
 
 
 def tshark_rows(path):
@@ -17,8 +29,7 @@ def tshark_rows(path):
     rows = {}
     for line in out.splitlines():
         c = line.split('\t')
-        if not c[3]:
-            c[3], c[5] = c[10], c[11]
+        c[3], c[5] = innermost(c)
         # Our flag is the union of Wireshark's four kinds of "does not advance the sequence space".
         rows[int(c[0])] = c[:10] + ['1' if any(c[12:16]) else '0']
     return rows

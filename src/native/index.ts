@@ -21,6 +21,10 @@ export interface NativeCaptureOptions {
   maxFlows: number;
   idleTimeoutNs: number;
   perPacket: boolean;
+  /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection. */
+  decap: boolean;
+  /** UDP ports decoded as VXLAN (at most 8). */
+  vxlanPorts: number[];
 }
 
 /** Closed windows of one batch, columnar (row-major values, WINDOW_VALUE_COLUMNS wide). */
@@ -79,6 +83,12 @@ export interface NativeCounters {
   ackRttSamples: number;
   tsRttSamples: number;
   windowsEmitted: number;
+  /** TCP packets found inside a tunnel (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) */
+  decapsulated: number;
+  /** tunnels whose payload type is not decoded (a GRE/Geneve protocol, an MPLS payload, a PPP protocol) */
+  unknownEncap: number;
+  /** frames nested deeper than the decapsulation depth limit */
+  decapDepthLimit: number;
 }
 
 /** pcap_stats of one source (files report frames read as received). */
