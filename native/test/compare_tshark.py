@@ -36,6 +36,8 @@ def tshark_rows(path):
 
 
 def dump_rows(dump, path):
+    # FILE=REFERENCE: ours on FILE against tshark on REFERENCE (same packets in a form tshark 4.0 can read).
+    path = path.split('=')[0]
     out = subprocess.run([dump, '--retrans', path], check=True, capture_output=True, text=True).stdout
     return {int(l.split('\t')[0]): l.split('\t') for l in out.splitlines()}
 
@@ -45,7 +47,7 @@ def rtt_us(s):
 
 
 def compare(dump, path, verbose):
-    t, d = tshark_rows(path), dump_rows(dump, path)
+    t, d = tshark_rows(path.split('=')[-1]), dump_rows(dump, path)
     st = dict(frames_t=len(t), frames_d=len(d), missing=0, field_diff=0, bif_n=0, bif_ok=0, bif_extra=0,
               rtt_n=0, rtt_ok=0, rtt_extra=0, retrans_t=0, retrans_diff=0)
     shown = 0
