@@ -22,7 +22,8 @@ def innermost(c):
 
 
 def tshark_rows(path):
-    cmd = ['tshark', '-r', path, '-Y', 'tcp', '-T', 'fields']
+    # tshark decodes VXLAN on 4789 only; 8472 (the Linux default) is decoded by tcpcast too.
+    cmd = ['tshark', '-r', path, '-d', 'udp.port==8472,vxlan', '-Y', 'tcp', '-T', 'fields']
     for f in FIELDS:
         cmd += ['-e', f]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -363,6 +363,24 @@ def offload_v6(l3):
     return out
 
 
+def tenants():
+    """Two tenants (VNI 42 and 43) with the same inner 4-tuple: two connections for tcpcast."""
+    out = []
+    Conn(out, 4000, wrap=vxlan(4789, 42)).transfer(0)
+    Conn(out, 4000, wrap=vxlan(4789, 43)).transfer(100)
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+def unknown_encap():
+    """TCP inside GRE with a protocol type tcpcast does not decode (counted as unknownEncap, not followed)."""
+    out = []
+    Conn(out, 4100, wrap=gre(proto=0x1234)).transfer(0)
+    Conn(out, 4101).transfer(10000)
+    out.sort(key=lambda x: x[0])
+    return out
+
+
 def ip_only(linktype, header):
     """One connection on a link type whose frames are header(ip_packet, v6) + the IP packet."""
     out = []
@@ -403,6 +421,8 @@ def main():
         write_pcap(f'{d}/offload-v6-jumbo.pcap', offload_v6(jumbo6))
         write_pcap(f'{d}/offload-v6-big.pcap', offload_v6(big6))
         write_pcap(f'{d}/offload-v6-plain.pcap', offload_v6(None))
+        write_pcap(f'{d}/tenants.pcap', tenants())
+        write_pcap(f'{d}/unknown-encap.pcap', unknown_encap())
         for name, make in LINK_TYPES.items():
             linktype, frames = make()
             write_pcap(f'{d}/link-{name}.pcap', frames, linktype)

@@ -1,15 +1,16 @@
 // Capture options: validation and defaults live here (policy in TypeScript); native code receives a complete, checked struct.
+import { Option, type Command } from 'commander';
 import { Errors } from '../errors';
 import type { NativeCaptureOptions } from '../native';
 
 /** Live captures leave loopback out unless the user gives a filter: local chatter is not the link being forecast. */
 export const DEFAULT_LIVE_BPF = 'not (net 127.0.0.0/8 or ip6 host ::1)';
 /**
- * Headers only: Ethernet (14) + two VLAN tags (8) + IPv6 (40) with a few extension headers (~24) + TCP with full
- * options (60) fits in 146; 128 covers everything but stacked IPv6 extensions, and keeps the ring 10x denser
- * than full frames at 1500 bytes (fewer drops under load).
+ * Headers only, including one tunnel: VXLAN over an IPv6 underlay (14 + 40 + 8 + 8) carrying Ethernet + IPv6 +
+ * TCP with full options (14 + 40 + 60) is 184 bytes; 192 covers it and stays ~8x denser in the ring than full
+ * 1500-byte frames (fewer drops under load). Without tunnels 128 would do (Ethernet, two VLAN tags, IPv6, TCP).
  */
-export const DEFAULT_SNAPLEN = 128;
+export const DEFAULT_SNAPLEN = 192;
 /** Kernel ring per handle, KiB (tcpdump's -B unit): 32 MiB holds ~1 s of a 10 Gb/s link's headers. */
 export const DEFAULT_BUFFER_KIB = 32 * 1024;
 export const DEFAULT_WINDOW_MS = 50;
@@ -88,6 +89,22 @@ export function parseVxlanPorts(text: string): number[] {
     return Number(s);
   });
   return vxlanPorts(ports);
+}
+
+/** The decapsulation flags, shared by every command that captures (packets, windows, run, replay). */
+export interface DecapFlags {
+  decap: boolean;
+  vxlanPorts?: number[];
+}
+
+export function addDecapOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--no-decap', 'do not follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE): tunnelled TCP is not analysed'))
+    .addOption(
+      new Option('--vxlan-ports <list>', `UDP ports decoded as VXLAN, comma-separated (default ${DEFAULT_VXLAN_PORTS.join(',')})`)
+        .env('TCPCAST_VXLAN_PORTS')
+        .argParser(parseVxlanPorts),
+    );
 }
 
 export function bpfText(bpf: string | string[] | undefined): string | undefined {
