@@ -308,6 +308,9 @@ def tso4(src, dst, l4):
 
 
 def jumbo6(src, dst, l4):
+    """A jumbogram when the segment needs one (as BIG TCP sends them), else a plain IPv6 packet."""
+    if 8 + len(l4) <= 65535:
+        return ipv6(src, dst, l4)
     hbh = struct.pack('>BBBBI', 6, 0, 0xc2, 4, 8 + len(l4))  # next TCP, len 0, jumbo option
     return ipv6(src, dst, hbh + l4, proto=0, plen=0)
 
@@ -354,11 +357,13 @@ def big6(src, dst, l4):
     return ipv6(src, dst, l4, plen=0)
 
 
-def offload_v6(l3):
-    """IPv6 offload-sized segments (l3 = jumbo6, big6, or None for their plain twin that tshark 4.0 can read)."""
+def offload_v6(l3, size=3000):
+    """IPv6 offload-sized segments (l3 = jumbo6, big6, or None for their plain twin that tshark 4.0 can read).
+    A jumbogram must be longer than 65535 bytes (RFC 2675; tshark rejects shorter ones)."""
     out = []
-    Conn(out, 2500, v6=True, l3=l3).transfer(0, size=3000)
-    Conn(out, 2501, v6=True, l3=l3, wrap=vxlan(4789, 45)).transfer(10000, size=3000)
+    Conn(out, 2500, v6=True, l3=l3).transfer(0, size=size)
+    if size <= 60000:  # a larger inner packet does not fit an outer IPv4/UDP length
+        Conn(out, 2501, v6=True, l3=l3, wrap=vxlan(4789, 45)).transfer(10000, size=size)
     out.sort(key=lambda x: x[0])
     return out
 
@@ -417,8 +422,8 @@ def main():
     if sys.argv[1] == '--tunnels':
         d = sys.argv[2]
         write_pcap(f'{d}/tunnels.pcap', tunnels_ethernet())
-        # tshark 4.0 marks IPv6 payload length 0 malformed (no TCP), so these are compared with the plain twin.
-        write_pcap(f'{d}/offload-v6-jumbo.pcap', offload_v6(jumbo6))
+        # tshark 4.0 marks IPv6 payload length 0 without a jumbo option malformed (no TCP): compared with a twin.
+        write_pcap(f'{d}/offload-v6-jumbo.pcap', offload_v6(jumbo6, 70000))
         write_pcap(f'{d}/offload-v6-big.pcap', offload_v6(big6))
         write_pcap(f'{d}/offload-v6-plain.pcap', offload_v6(None))
         write_pcap(f'{d}/tenants.pcap', tenants())
