@@ -630,10 +630,6 @@ ParseResult parse_packet(int linktype, const uint8_t* data, uint32_t caplen, uin
       return parse_mpls(c, 0, end);
     case LINK_NFLOG:
       return parse_nflog(c, end);
-    case LINK_NETANALYZER:
-      return parse_ethernet(c, 4, end);
-    case LINK_NETANALYZER_TRANSPARENT:
-      return parse_ethernet(c, 12, end);
     case LINK_ARCNET:
       return parse_arcnet(c, 2, end);
     case LINK_ARCNET_LINUX:

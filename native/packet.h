@@ -25,8 +25,6 @@ constexpr int LINK_C_HDLC = 104;      // Cisco HDLC: address, control, Ethertype
 constexpr int LINK_ARCNET_LINUX = 129;
 constexpr int LINK_MPLS = 219;        // a bare MPLS label stack
 constexpr int LINK_NFLOG = 239;       // Linux NFLOG: family + TLVs, the packet in NFULA_PAYLOAD
-constexpr int LINK_NETANALYZER = 240; // 4-byte pseudo header, then Ethernet with FCS
-constexpr int LINK_NETANALYZER_TRANSPARENT = 241;  // 4-byte pseudo header, preamble and SFD, then Ethernet
 constexpr int LINK_IPOIB = 242;       // IP over InfiniBand (RFC 4391): 40-byte GRH, then type + reserved
 
 // Why a frame was not a TCP packet we analysed. unknown_encap and depth_limit are tunnels we recognised but

@@ -16,7 +16,8 @@
 using namespace tcpcast;
 
 namespace {
-// Selectors 0..10 keep their meaning (the committed corpus depends on it); tunnel-era link types follow.
+// Selectors 0..10 keep their meaning (the committed corpus depends on it); tunnel-era link types follow
+// (240 and 241, netANALYZER, are not decoded: they exercise the unsupported-link path).
 const int kLinks[] = {1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 147, 242, 9, 50, 51, 104, 219, 239, 240, 241, 7, 129};
 }
 

@@ -85,6 +85,7 @@ def compare(dump, path, verbose):
         if (bad or tr[:8] != dr[:8]) and verbose and shown < 15:
             shown += 1
             print('  tshark:', '\t'.join(tr), '\n  ours:  ', '\t'.join(dr), file=sys.stderr)
+    st['extra'] = sum(1 for num in d if num not in t)
     return st
 
 
@@ -100,10 +101,10 @@ def main():
         rtt = s['rtt_ok'] / s['rtt_n'] if s['rtt_n'] else 1.0
         extra = (s['bif_extra'] + s['rtt_extra']) / max(1, s['bif_n'] + s['rtt_n'])
         retrans_ok = s['retrans_diff'] <= max(1, s['retrans_t'] // 1000)
-        ok = (bif >= 0.999 and rtt >= 0.999 and extra <= 0.001 and s['missing'] == 0 and s['field_diff'] == 0
+        ok = (bif >= 0.999 and rtt >= 0.999 and extra <= 0.001 and s['missing'] == 0 and s['extra'] == 0 and s['field_diff'] == 0
               and retrans_ok)
         fail |= not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {path}: packets {s['frames_t']} (ours {s['frames_d']}, missing {s['missing']},"
+        print(f"{'ok  ' if ok else 'FAIL'} {path}: packets {s['frames_t']} (ours {s['frames_d']}, missing {s['missing']}, extra {s['extra']},"
               f" field diffs {s['field_diff']}), bif {s['bif_ok']}/{s['bif_n']} ({bif:.5f}) extra {s['bif_extra']},"
               f" ack_rtt {s['rtt_ok']}/{s['rtt_n']} ({rtt:.5f}) extra {s['rtt_extra']},"
               f" retransmissions {s['retrans_t']} (flag differs on {s['retrans_diff']})")

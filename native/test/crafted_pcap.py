@@ -407,6 +407,8 @@ LINK_TYPES = {
     'nflog': lambda: ip_only(239, nflog),
     'pppoe-noether': lambda: ip_only(51, lambda ip, v6: struct.pack('>BBHH', 0x11, 0, 7, len(ip) + 2) +
                                      struct.pack('>H', 0x57 if v6 else 0x21) + ip),
+    'ppp-hdlc': lambda: ip_only(50, lambda ip, v6: b'\xff\x03' + struct.pack('>H', 0x57 if v6 else 0x21) + ip),
+    'arcnet': lambda: ip_only(7, lambda ip, v6: struct.pack('>BBBBH', 1, 2, 0xc4 if v6 else 0xd4, 0, 0) + ip),
     'arcnet-linux': lambda: ip_only(129, lambda ip, v6: struct.pack('>BBHBBH', 1, 2, 0, 0xc4 if v6 else 0xd4, 0, 0) + ip),
 }
 
