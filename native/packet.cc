@@ -166,8 +166,8 @@ inline bool is_vxlan_port(const DecapConfig* cfg, uint16_t port) {
 
 // UDP at off, end = end of the IP payload (wire). Only the tunnel ports are followed.
 ParseResult parse_udp(Ctx& c, uint32_t off, uint32_t end) {
-  if (end - off < 8) return ParseResult::malformed;
-  if (c.caplen < off + 8) return ParseResult::truncated;
+  // Until the ports say "tunnel", this is any UDP packet: a short or cut one is "not TCP", as before.
+  if (end - off < 8 || c.caplen < off + 8) return ParseResult::not_tcp;
   const uint8_t* u = c.data + off;
   uint16_t sport = rd16(u), dport = rd16(u + 2);
   // Wireshark tries the lower port first; a tunnel port is the destination (or, on replies of some

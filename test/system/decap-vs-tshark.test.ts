@@ -153,7 +153,7 @@ function checkBytes(name: string, pcap: string, sent: number): void {
 }
 
 describe('real kernel TCP with offloads on', { skip: unavailable }, () => {
-  test('inside a VXLAN overlay (4789 and 8472) captured on the underlay: tcpcast packets = tshark', { timeout: 120_000 }, async () => {
+  test('inside a VXLAN overlay (4789 and 8472) captured on the underlay: tcpcast packets = tshark', { timeout: 240_000 }, async () => {
     await withTopology({ prefix: 'tcd', keepOffloads: true }, async (t) => {
       const overlays = [
         { dev: 'vx42', vni: 42, port: 4789, net: '10.242.0' },
@@ -184,7 +184,7 @@ describe('real kernel TCP with offloads on', { skip: unavailable }, () => {
     });
   });
 
-  test('plain veth with TSO/GSO/GRO on at both ends: tcpcast packets = tshark, window bytes = sent', { timeout: 120_000 }, async () => {
+  test('plain veth with TSO/GSO/GRO on at both ends: tcpcast packets = tshark, window bytes = sent', { timeout: 240_000 }, async () => {
     await withTopology({ prefix: 'tcd', keepOffloads: true }, async (t) => {
       const features = t.exec(t.sender.ns, 'ethtool', ['-k', t.sender.ifname]);
       assert.match(features, /tcp-segmentation-offload: on/);
@@ -203,7 +203,7 @@ describe('real kernel TCP with offloads on', { skip: unavailable }, () => {
     });
   });
 
-  test('IPv6 BIG TCP (gso/gro_max_size 185000): jumbograms above 64 KiB, tcpcast packets = tshark', { timeout: 120_000 }, async () => {
+  test('IPv6 BIG TCP (gso/gro_max_size 185000): jumbograms above 64 KiB, tcpcast packets = tshark', { timeout: 240_000 }, async () => {
     await withTopology({ prefix: 'tcd', keepOffloads: true }, async (t) => {
       for (const end of [t.sender, t.receiver]) {
         t.exec(end.ns, 'ip', ['link', 'set', 'dev', end.ifname, 'gso_max_size', '185000']);
