@@ -1,10 +1,17 @@
-// Frame parser: link header -> VLAN tags -> IPv4/IPv6 (+ extension headers) -> TCP header and options.
+// Frame parser: link header -> VLAN tags -> tunnels -> IPv4/IPv6 (+ extension headers) -> TCP header and options.
 //
 // Lengths: the TCP payload length comes from the IP header (total length / payload length), never from
 // caplen or the frame length, so snaplen-truncated packets and Ethernet frames padded to 60 bytes give
 // the same tcp_len as tshark. An IP length that claims more bytes than the wire carried, or fewer
 // than its own headers, is malformed. Every read is bounds-checked against caplen: a header that is cut
 // by the snaplen makes the packet "truncated" (the TCP header including options must be present).
+//
+// Tunnels (docs/capture.md lists them): each layer is parsed with `end`, the offset where the enclosing
+// layer's bytes end on the wire (an outer IP/UDP length), so an inner length can never claim more than its
+// tunnel carried. Lengths of 0 (TSO/GSO/BIG TCP) take `end`, as Wireshark does. The layers are bounded
+// (MAX_DECAP_DEPTH) and recorded in the view: the tunnel identity joins the flow key, so tenants sharing an
+// inner 4-tuple stay apart. Recursion depth is bounded by the same limit, so a crafted frame cannot nest
+// without end.
 #include "packet.h"
 
 #include <arpa/inet.h>
