@@ -84,6 +84,19 @@ CaptureOptions to_options(const Napi::Object& o) {
   opt.engine.max_flows = uint32_t(num(o, "maxFlows", opt.engine.max_flows));
   opt.engine.idle_timeout_ns = int64_t(num(o, "idleTimeoutNs", double(opt.engine.idle_timeout_ns)));
   opt.engine.per_packet = o.Get("perPacket").ToBoolean().Value();
+  // Decapsulation: on unless decap is false; vxlanPorts (validated in TS) replaces the default port list.
+  Napi::Value decap = o.Get("decap");
+  if (decap.IsBoolean()) opt.engine.decap.enabled = decap.As<Napi::Boolean>().Value();
+  Napi::Value vxlan = o.Get("vxlanPorts");
+  if (vxlan.IsArray()) {
+    Napi::Array ports = vxlan.As<Napi::Array>();
+    uint32_t n = std::min<uint32_t>(ports.Length(), tcpcast::MAX_VXLAN_PORTS);
+    opt.engine.decap.vxlan_port_count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value port = ports.Get(i);
+      if (port.IsNumber()) opt.engine.decap.vxlan_ports[opt.engine.decap.vxlan_port_count++] = uint16_t(port.As<Napi::Number>().Uint32Value());
+    }
+  }
   return opt;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "packet.h"
 #include "types.h"
 
 namespace tcpcast {
@@ -15,6 +16,7 @@ struct EngineConfig {
   uint32_t max_flows = 65536;              // flow table bound; new flows beyond it are counted, not tracked
   int64_t idle_timeout_ns = 60 * NS_PER_S; // flows idle this long are evicted
   bool per_packet = false;                 // fill PacketRecord for every TCP packet (the `packets` command)
+  DecapConfig decap;                       // tunnels followed to the inner TCP connection (default: all, VXLAN 4789/8472)
 };
 
 // One series: the aggregate of an interface ("all") or one connection (both directions).

@@ -27,12 +27,28 @@ uint64_t hash_key(const FlowKey& k) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(k.ip_version) << 32) ^
                (static_cast<uint64_t>(k.port_a) << 16) ^ k.port_b;
   for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
+  if (k.tunnel.type) {
+    // Tunnelled: the tunnel identity too (outer addresses only hash when set, i.e. unkeyed tunnels).
+    h = mix64(h ^ ((uint64_t{k.tunnel.type} << 40) | (uint64_t{k.tunnel.outer_version} << 32) | k.tunnel.id));
+    if (k.tunnel.outer_version) {
+      std::memcpy(&w[0], k.tunnel.outer_a, 8);
+      std::memcpy(&w[1], k.tunnel.outer_a + 8, 8);
+      std::memcpy(&w[2], k.tunnel.outer_b, 8);
+      std::memcpy(&w[3], k.tunnel.outer_b + 8, 8);
+      for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
+    }
+  }
   return mix64(h);
+}
+
+inline bool tunnel_eq(const TunnelId& x, const TunnelId& y) {
+  return x.type == y.type && x.outer_version == y.outer_version && x.id == y.id &&
+         std::memcmp(x.outer_a, y.outer_a, 16) == 0 && std::memcmp(x.outer_b, y.outer_b, 16) == 0;
 }
 
 inline bool key_eq(const FlowKey& x, const FlowKey& y) {
   return x.ip_version == y.ip_version && x.port_a == y.port_a && x.port_b == y.port_b &&
-         std::memcmp(x.a, y.a, 16) == 0 && std::memcmp(x.b, y.b, 16) == 0;
+         std::memcmp(x.a, y.a, 16) == 0 && std::memcmp(x.b, y.b, 16) == 0 && tunnel_eq(x.tunnel, y.tunnel);
 }
 
 // memcmp's byte order over 16 bytes, as two big-endian word compares: inlined, where the memcmp with an
@@ -51,6 +67,7 @@ inline int addr_cmp(const uint8_t* x, const uint8_t* y) {
 // Builds the canonical key; returns the direction of the packet (0 when src is endpoint a).
 int make_key(const PacketView& p, FlowKey* k) {
   k->ip_version = p.ip_version;
+  k->tunnel = p.tunnel;
   int c = addr_cmp(p.src, p.dst);
   bool src_first = c < 0 || (c == 0 && p.sport <= p.dport);
   if (src_first) {

@@ -30,12 +30,14 @@ constexpr uint64_t MAX_UNACKED_TOTAL = 4u << 20;
 constexpr int TS_PENDING = 8;
 
 // Canonical 5-tuple: endpoint a is the smaller (address, port) pair, so both directions share one key.
+// The tunnel the connection was found in is part of it (packet.h TunnelId): same 4-tuple, other VNI = other flow.
 struct FlowKey {
   uint8_t ip_version;
   uint8_t a[16];
   uint8_t b[16];
   uint16_t port_a;
   uint16_t port_b;
+  TunnelId tunnel;
 };
 
 struct UnackedSegment {

@@ -55,8 +55,11 @@
   X(ts_rtt_samples, "TCP timestamp RTT samples taken (TSval echoed as TSecr)")                              \
   X(segments_dropped, "Segments not remembered for ack matching: the global unacked-segment bound was hit") \
   X(windows_emitted, "Window records closed (all series)")                                                  \
-  X(iface_series_full, "Packets of interfaces beyond the per-interface series bound (no all series)")      \
-  X(series_ended, "Connection series ended and announced to JS (idle, evicted or port reuse)")
+  X(iface_series_full, "Packets of interfaces beyond the per-interface series bound (no all series)")        \
+  X(series_ended, "Connection series ended and announced to JS (idle, evicted or port reuse)") \
+  X(decapsulated, "TCP packets found inside a tunnel (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE)")         \
+  X(unknown_encap, "Frames skipped: a tunnel whose payload type is not decoded (GRE/Geneve protocol, MPLS pseudowire, PPP protocol)") \
+  X(decap_depth_limit, "Frames skipped: tunnels nested deeper than the decapsulation depth limit")
 
 // X(name, description): why a connection series ended (SeriesEnd.reason; the name is what JS sees in
 // NativeWindowBatch.endedSeries). Interface ("all") series never end. No series ends because a table is full:

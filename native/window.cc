@@ -82,7 +82,9 @@ WindowAggregator::Series* WindowAggregator::new_series(uint32_t iface, uint32_t 
     const FlowKey& k = f->key;
     std::string ea = endpoint(k.ip_version, k.a, k.port_a);
     std::string eb = endpoint(k.ip_version, k.b, k.port_b);
-    info.key = f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb;
+    // A tunnelled connection names its tunnel first ("vni=42/..."): one label per connection series, which
+    // is bounded by top-K, so the tunnel adds no series of its own.
+    info.key = tunnel_label(k.tunnel) + (f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb);
     flow_state(flow).series = static_cast<uint32_t>(pos);
     flow_series_active_++;
   }

@@ -45,6 +45,9 @@ export const COUNTERS = [
   { name: 'windows_emitted', description: 'Window records closed (all series)' },
   { name: 'iface_series_full', description: 'Packets of interfaces beyond the per-interface series bound (no all series)' },
   { name: 'series_ended', description: 'Connection series ended and announced to JS (idle, evicted or port reuse)' },
+  { name: 'decapsulated', description: 'TCP packets found inside a tunnel (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE)' },
+  { name: 'unknown_encap', description: 'Frames skipped: a tunnel whose payload type is not decoded (GRE/Geneve protocol, MPLS pseudowire, PPP protocol)' },
+  { name: 'decap_depth_limit', description: 'Frames skipped: tunnels nested deeper than the decapsulation depth limit' },
 ] as const satisfies readonly SchemaCounter[];
 
 /** Why a connection series ended (NativeWindowBatch.endedSeries[].reason); interface ("all") series never end. */

@@ -18,7 +18,9 @@
 using namespace tcpcast;
 
 namespace {
-const int kLinks[] = {1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 147};
+// Selectors 0..10 keep their meaning (the committed corpus depends on it); tunnel-era link types follow
+// (240 and 241, netANALYZER, are not decoded: they exercise the unsupported-link path).
+const int kLinks[] = {1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 147, 242, 9, 50, 51, 104, 219, 239, 240, 241, 7, 129};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -31,6 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.window_ns = (data[2] & 0x80) ? 10 * NS_PER_MS : NS_PER_S;
   cfg.idle_timeout_ns = 2 * NS_PER_S;
   cfg.per_packet = true;
+  // Bit 6 of the flows byte: a one-port VXLAN list that includes 53/80-ish ports, so UDP is tried as VXLAN often.
+  if (data[1] & 0x40) {
+    cfg.decap.vxlan_port_count = 1;
+    cfg.decap.vxlan_ports[0] = static_cast<uint16_t>(data[1] & 0x3f);
+  }
   Engine engine(cfg);
   std::vector<WindowRecord> windows;
   std::vector<SeriesInfo> series;

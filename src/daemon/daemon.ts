@@ -188,6 +188,9 @@ function summary(groups: Record<string, Record<string, number>>): Record<string,
   return {
     packets: c.frames ?? 0,
     tcpPackets: c.tcpPackets ?? 0,
+    // Tunnelled TCP analysed, and frames that may carry TCP but were not (reasons: src/capture/undecoded.ts).
+    decapsulated: c.decapsulated ?? 0,
+    notAnalysed: (c.unsupportedLink ?? 0) + (c.unknownEncap ?? 0) + (c.decapDepthLimit ?? 0) + (c.truncated ?? 0),
     kernelDropped: c.pcapDropped ?? 0,
     interfaceDropped: c.pcapIfDropped ?? 0,
     // Batches the JS side could not take in time (live sources drop the oldest rather than grow).

@@ -22,6 +22,10 @@ export interface NativeCaptureOptions {
   maxFlows: number;
   idleTimeoutNs: number;
   perPacket: boolean;
+  /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection. */
+  decap: boolean;
+  /** UDP ports decoded as VXLAN (at most 8). */
+  vxlanPorts: number[];
 }
 
 /** Closed windows of one batch, columnar (row-major values, WINDOW_VALUE_COLUMNS wide). */
