@@ -2,14 +2,14 @@
 //
 // Why X-macros in a header rather than a table in TypeScript that generates C++: the C++ struct must exist at
 // compile time with no generator step in node-gyp, the fuzzers or the native test Makefile, and the addon can
-// report these same lists at load (addon.cc `schema`). The TypeScript copy (src/schema.ts) is the one other
-// place the names are written; src/native/index.ts refuses an addon whose lists differ, and a unit test
-// (test/unit/schema.test.ts) parses this file and docs/features.md and fails when either differs from it.
+// report these same lists at load (addon.cc `schema`). TypeScript gets them generated (scripts/gen-schema.js ->
+// src/schema-lists.ts, run by every build:ts); src/native/index.ts refuses an addon whose lists differ, and a unit
+// test (test/unit/schema.test.ts) fails when the generated file is stale or docs/features.md differs.
 //
 // Derived from TCPCAST_WINDOW_COLUMNS: WindowRecord's value fields and WINDOW_VALUE_COLUMNS (types.h), the width
 // of the values block and the column list the addon exports (addon.cc); in TypeScript the column types, the CSV
-// header, the InfluxDB field map and the docs table check. To add a column: one line here, the same line in
-// src/schema.ts and docs/features.md, and its computation in window.cc (WindowAggregator::emit). Append new
+// header, the InfluxDB field map and the docs table check. To add a column: one line here, a row in docs/features.md,
+// and its computation in window.cc (WindowAggregator::emit). Append new
 // columns at the end: the first nine are the seed model's input order.
 //
 // TCPCAST_SERIES_END_REASONS gives SeriesEndReason (types.h) and the reason names of ended series (addon.cc).

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { COUNTERS, SERIES_END_REASONS, WINDOW_COLUMNS, schemaDifferences, camelCase, type SchemaColumn } from '../../src/schema';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS } from '../../src/features';
@@ -47,6 +48,11 @@ function markdownTable(doc: string, firstHeader: string): string[][] {
 }
 
 describe('schema: one list of window columns and counters', () => {
+  it('src/schema-lists.ts is generated from native/schema.h and is current', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-schema.js'), '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   it('native/schema.h declares the same window columns as src/schema.ts (name, unit, description, order)', () => {
     const header = read('native/schema.h');
     assert.deepEqual(
