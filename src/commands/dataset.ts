@@ -1,5 +1,6 @@
 // `tcpcast dataset` (npm run dataset): the training set — every cellular downlink trace and fixed-rate links x {cubic, bbr, reno} in the lab, resumable.
 import { Command, InvalidArgumentError } from 'commander';
+import { parseNonNegativeInt } from '../options';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName, writeFixedRateTrace } from '../lab';
@@ -21,14 +22,6 @@ function list(name: string) {
     const items = value.split(',').map((s) => s.trim()).filter(Boolean);
     if (items.length === 0) throw new InvalidArgumentError(`${name} needs at least one value`);
     return items;
-  };
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
   };
 }
 
@@ -62,12 +55,12 @@ export function register(program: Command): void {
     .option('--traces <dir>', 'folder of mahimahi *.down traces', defaultTraceDir())
     .option('--fixed-mbps <list>', 'fixed-rate links to add (Mbit/s, comma-separated; "none" for none)', DEFAULT_FIXED_MBPS.join(','))
     .option('--cc <list>', 'congestion controls', list('--cc'), [...CONGESTION_CONTROLS])
-    .option('--duration <s>', 'seconds of traffic per session', nonNegativeInt('--duration'), 60)
-    .option('--delay-ms <ms>', 'one-way delay each way', nonNegativeInt('--delay-ms'), 20)
+    .option('--duration <s>', 'seconds of traffic per session', parseNonNegativeInt('--duration'), 60)
+    .option('--delay-ms <ms>', 'one-way delay each way', parseNonNegativeInt('--delay-ms'), 20)
     .option('--queue <size>', 'droptail queue per direction (packets or bytes, as for lab)', `${DEFAULT_QUEUE_PACKETS}`)
-    .option('--flows <n>', 'parallel TCP flows per session', nonNegativeInt('--flows'), 4)
-    .option('--seed <n>', 'seed for trace offsets and flow starts', nonNegativeInt('--seed'), 1)
-    .option('--limit <n>', 'run at most this many sessions this time (smoke checks)', nonNegativeInt('--limit'))
+    .option('--flows <n>', 'parallel TCP flows per session', parseNonNegativeInt('--flows'), 4)
+    .option('--seed <n>', 'seed for trace offsets and flow starts', parseNonNegativeInt('--seed'), 1)
+    .option('--limit <n>', 'run at most this many sessions this time (smoke checks)', parseNonNegativeInt('--limit'))
     .action(async (o) => {
       for (const cc of o.cc) if (!(CONGESTION_CONTROLS as readonly string[]).includes(cc)) throw new InvalidArgumentError(`unknown congestion control ${cc}`);
       const queue = parseQueue(o.queue);

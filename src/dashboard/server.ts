@@ -13,6 +13,7 @@ import type { Logger } from '../log';
 import { DashboardHistory } from './history';
 import { FAVICON_SVG, PAGE_CSS, PAGE_HTML } from './page';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, dashboardUrl } from './address';
+import { DEFAULT_WINDOW_MS } from '../capture/options';
 
 export interface DashboardOptions {
   /** Default 127.0.0.1: the page shows this machine's traffic. */
@@ -90,7 +91,7 @@ function hostHeaderName(header: string): string {
 
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
-  const windowMs = options.windowMs ?? 50;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const historyWindows = options.historyWindows ?? 1200;
   const logger = options.logger;
   const history = new DashboardHistory({

@@ -29,6 +29,7 @@ import type { WindowRow } from '../features';
 import type { Sink } from './sink';
 import { rowToLineProtocol } from './influx-schema';
 import { consoleSinkLogger, INFLUX_APIS, INFLUX_DEFAULTS, type InfluxSinkConfig, type SinkLogger } from './influx-config';
+import { Errors } from '../errors';
 
 // The configuration lives apart so that the CLI can declare the flags without loading the client (~5 MB).
 export * from './influx-config';
@@ -133,9 +134,9 @@ export class InfluxSink implements Sink {
     this.cfg = { ...INFLUX_DEFAULTS, ...config };
     this.log = logger;
     const c = this.cfg;
-    if (!INFLUX_APIS.includes(c.api)) throw new Error(`influx: unknown write API "${c.api}" (v2 or v1)`);
-    if (!c.bucket) throw new Error(`influx: a ${c.api === 'v1' ? 'database' : 'bucket'} is required`);
-    if (c.maxBatchBytes > c.maxBacklogBytes) throw new Error('influx: max batch bytes must not exceed the backlog bound');
+    if (!INFLUX_APIS.includes(c.api)) throw Errors.invalidOption(`influx: unknown write API "${c.api}" (v2 or v1)`);
+    if (!c.bucket) throw Errors.invalidOption(`influx: a ${c.api === 'v1' ? 'database' : 'bucket'} is required`);
+    if (c.maxBatchBytes > c.maxBacklogBytes) throw Errors.invalidOption('influx: max batch bytes must not exceed the backlog bound');
     this.url = safeUrl(c.url);
     // No token here: the Authorization header is built per request so a re-read token takes effect.
     this.transport = new InfluxDB({ url: c.url, timeout: c.requestTimeoutMs }).transport;
