@@ -1,6 +1,7 @@
 // `tcpcast dataset` (npm run dataset): the training set — every cellular downlink trace and fixed-rate links x {cubic, bbr, reno} in the lab, resumable.
 import { Command, InvalidArgumentError } from 'commander';
 import { parseNonNegativeInt } from '../options';
+import { Progress } from '../progress';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName, writeFixedRateTrace } from '../lab';
@@ -83,18 +84,19 @@ export function register(program: Command): void {
       process.stderr.write(`dataset: ${plan.length} sessions, ${plan.length - todo.length} already complete, running ${toRun.length} (${o.duration} s each)\n`);
 
       const signals = abortOnSignals();
-      // The progress bar library loads with the command, not with every tcpcast start.
-      const { SingleBar, Presets } = await import('cli-progress');
-      const bar = new SingleBar(
-        { format: 'dataset [{bar}] {value}/{total} sessions | {session} {elapsed_s}s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 4 },
-        Presets.shades_classic,
-      );
-      bar.start(plan.length, plan.length - todo.length, { session: '', elapsed_s: 0 });
+      // A bar on a terminal, a line every few seconds otherwise: a 15-minute run must not be silent in a log.
+      const completeBefore = plan.length - todo.length;
+      let finished = 0;
+      let current = '';
+      const bar = new Progress({ label: 'dataset', total: plan.length, unit: 'count' });
+      const show = (elapsedS: number) =>
+        bar.update(completeBefore + finished + Math.min(elapsedS / Math.max(1, o.duration), 0.99), `sessions, now ${current} ${Math.round(elapsedS)} s`);
       const started = Date.now();
       const failures: string[] = [];
       try {
         for (const s of toRun) {
-          bar.update({ session: s.name, elapsed_s: 0 });
+          current = s.name;
+          show(0);
           try {
             await runLabSession({
               trace: s.trace,
@@ -107,9 +109,10 @@ export function register(program: Command): void {
               outDir: join(outDir, s.name),
               seed: o.seed,
               signal: signals.signal,
-              onProgress: (elapsedS) => bar.update({ elapsed_s: Math.round(elapsedS) }),
+              onProgress: (elapsedS) => show(elapsedS),
             });
-            bar.increment();
+            finished++;
+            show(0);
           } catch (err) {
             if (err instanceof LabAborted || signals.received()) throw err;
             // One broken session (say, a trace the link cannot carry) must not cost the rest of a long run.

@@ -1,6 +1,8 @@
 // `tcpcast lab`: one session of real TCP over a trace-driven emulated link, written to a folder (pcap, meta.json, windows).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { basename } from 'node:path';
 import { parseNonNegativeInt } from '../options';
+import { Progress } from '../progress';
 import { CLIENT_GRACE_S, CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName } from '../lab';
 
 export const DEFAULT_QUEUE_PACKETS = 500;
@@ -64,6 +66,8 @@ export function register(program: Command): void {
       const queue = parseQueue(o.queue);
       const outDir = o.out ?? `data/lab/${sessionName(o.trace, o.cc, o.delayMs)}`;
       const signals = abortOnSignals();
+      // The session's traffic time (--duration) is what the user waits for; the capture's windows come after.
+      const bar = new Progress({ label: `lab ${basename(o.trace)} ${o.cc}`, total: o.duration, unit: 'seconds' });
       try {
         const result = await runLabSession({
           trace: o.trace,
@@ -81,7 +85,9 @@ export function register(program: Command): void {
           windows: o.windows,
           clientGraceS: o.clientGrace,
           signal: signals.signal,
+          onProgress: (elapsedS) => bar.update(Math.min(elapsedS, o.duration), `${o.flows} flows`),
         });
+        bar.stop();
         const emu = result.meta.emulator as { down?: { delivered_bytes: number; lateness_us: { p99: number } }; elapsed_s?: number } | null;
         const line = {
           session: result.name,
@@ -99,6 +105,7 @@ export function register(program: Command): void {
         }
         throw err;
       } finally {
+        bar.stop();
         signals.dispose();
       }
     });

@@ -1,5 +1,8 @@
 // `tcpcast windows FILE [-o out.csv] [BPF...]`: the window features of a capture file as CSV (CSV_COLUMNS), to stdout or a file.
 import { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileOffsetReader, Progress } from '../progress';
 import { Capture, openCapture } from '../capture';
 import { Errors } from '../errors';
 import { rowsByClose, SeriesNames } from '../capture/rows';
@@ -30,13 +33,58 @@ export async function runWindows(file: string | undefined, words: string[], opti
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+  // No bar while the rows themselves go to the same terminal: they would be drawn over.
+  const barOk = Boolean(options.output) || !process.stdout.isTTY;
+  const progress = windowsProgress(capture, live ? undefined : (file as string), options.duration, barOk);
   try {
     await writeWindows(capture, options);
+    progress.stop(true);
   } finally {
+    progress.stop(false);
     if (timer) clearTimeout(timer);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/** A bar over the file (or over --duration live) on a terminal; a line every few seconds otherwise (long runs only). */
+function windowsProgress(capture: Capture, file: string | undefined, durationS: number | undefined, barOk: boolean): { stop(complete: boolean): void } {
+  let total: number | undefined;
+  let done: () => number | undefined;
+  const started = Date.now();
+  if (file !== undefined && file !== '-') {
+    try {
+      total = statSync(file).size;
+    } catch {
+      total = undefined;
+    }
+    done = fileOffsetReader(file);
+  } else if (durationS !== undefined && file === undefined) {
+    total = durationS;
+    done = () => (Date.now() - started) / 1000;
+  } else {
+    done = () => undefined;
+  }
+  const unit = file === undefined ? (durationS !== undefined ? 'seconds' : 'count') : 'bytes';
+  const label = file === undefined ? 'windows (live)' : `windows ${file === '-' ? 'stdin' : basename(file)}`;
+  const bar = new Progress({ label, total, unit, tty: barOk && Boolean(process.stderr.isTTY) });
+  const tick = () => {
+    const c = capture.stats();
+    bar.update(done() ?? (unit === 'count' ? c.frames : 0), `${c.frames} packets, ${c.windowsEmitted ?? 0} windows`);
+  };
+  const timer = setInterval(tick, 200);
+  timer.unref();
+  let stopped = false;
+  return {
+    stop(complete: boolean) {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      tick();
+      if (complete && total !== undefined && unit === 'bytes') bar.update(total);
+      bar.stop();
+    },
+  };
 }
 
 async function writeWindows(capture: Capture, options: WindowsCommandOptions): Promise<void> {

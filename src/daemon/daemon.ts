@@ -1,6 +1,6 @@
 // The daemon behind `run` and `replay`: opens capture, drops privileges, builds forecaster and sinks, wires signals and stats.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Server } from 'node:http';
 import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
 import { Forecaster } from '../forecast';
@@ -8,7 +8,9 @@ import { CsvSink, createInfluxSink, type InfluxCliOptions } from '../sinks';
 import type { Sink } from '../sinks/sink';
 import { startDashboard, parseDashboardAddress, type Dashboard } from '../dashboard';
 import { Pipeline } from '../pipeline';
-import { createLogger, type Logger, type LogLevel } from '../log';
+import { createLogger, isPretty, writeTextLine, type LogFormat, type Logger, type LogLevel } from '../log';
+import { fileOffsetReader, Progress } from '../progress';
+import { startLines, summaryLines } from './terminal';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
 
@@ -29,6 +31,8 @@ export interface DaemonOptions extends InfluxCliOptions {
   statsInterval: number;
   shutdownTimeout: number;
   logLevel: LogLevel;
+  /** auto (default): readable lines when stderr is a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
   user?: string;
 }
 
@@ -48,7 +52,7 @@ export interface DaemonHooks {
 
 /** Exit codes: 0 clean stop or end of file; 1 a source error (corrupt file, interface gone) or a shutdown that timed out. */
 export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks: DaemonHooks = {}): Promise<number> {
-  const logger = createLogger(opts.logLevel);
+  const logger = createLogger(opts.logLevel, 'tcpcast', opts.logFormat);
   // Capture first: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
     ...source.capture,
@@ -57,6 +61,8 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     maxFlows: opts.maxFlows,
     onWarning: (message) => logger.warn({ source: source.mode }, message),
   });
+  // tcpdump's first lines, for people: JSON logs carry the same facts in "tcpcast started".
+  if (isPretty(logger)) for (const line of startLines(capture, source.capture)) writeTextLine(line);
   if (opts.user) {
     try {
       dropPrivileges(opts.user);
@@ -112,6 +118,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });
     logger.info({ mode: source.mode, sources: source.capture.files ?? source.capture.interfaces, windowMs: opts.windowMs, forecast: Boolean(forecaster) }, 'tcpcast started');
     hooks.onStarted?.({ dashboardUrl: dashboard?.url });
+    const progress = replayProgress(source, logger, () => ({ ...capture.stats() }), () => pipeline.stats().windows);
 
     let exitCode = 0;
     try {
@@ -121,6 +128,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       const e = err as Error & { code?: string };
       logger.error({ code: e.code }, e.message);
     }
+    progress?.stop(exitCode === 0);
     for (const t of statsTimers) clearInterval(t);
     shutdown.remove();
     hooks.signal?.removeEventListener('abort', onAbort);
@@ -149,13 +157,61 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       logger.error({ timeoutS: opts.shutdownTimeout }, 'sinks did not flush before the shutdown deadline');
       exitCode = 1;
     }
-    logger.info({ ...summary(final), exitCode }, 'tcpcast stopped');
+    if (isPretty(logger)) {
+      for (const line of summaryLines(final, sinks)) writeTextLine(line);
+      logger.info({ exitCode }, 'tcpcast stopped');
+    } else {
+      logger.info({ ...summary(final), exitCode }, 'tcpcast stopped');
+    }
     return exitCode;
   } catch (err) {
     await capture.stop().catch(() => {});
     for (const c of closers) await c.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Replay of a file: a bar over the file's size on a terminal (read offset from /proc, see fileOffsetReader), a
+ * log line every few seconds otherwise; stdin has no size, so it shows counts only.
+ */
+function replayProgress(
+  source: DaemonSource,
+  logger: Logger,
+  captureStats: () => Record<string, number>,
+  windows: () => number,
+): { stop(complete: boolean): void } | undefined {
+  const file = source.capture.files?.[0];
+  if (source.mode !== 'replay' || !file) return undefined;
+  let total: number | undefined;
+  try {
+    total = file === '-' ? undefined : statSync(file).size;
+  } catch {
+    total = undefined;
+  }
+  const offset = file === '-' ? () => undefined : fileOffsetReader(file);
+  const pretty = isPretty(logger);
+  const bar = new Progress({
+    label: `replay ${file === '-' ? 'stdin' : basename(file)}`,
+    total,
+    unit: 'bytes',
+    tty: pretty && Boolean(process.stderr.isTTY),
+    writeLine: (text, state) => (pretty ? writeTextLine(text) : logger.info({ percent: state.percent, bytesRead: state.done, fileBytes: state.total }, 'replay progress')),
+  });
+  const tick = () => {
+    const c = captureStats();
+    bar.update(offset() ?? 0, `${c.frames ?? 0} packets, ${windows()} windows`);
+  };
+  const timer = setInterval(tick, 200);
+  timer.unref();
+  return {
+    stop(complete: boolean) {
+      clearInterval(timer);
+      tick();
+      if (complete && total !== undefined) bar.update(total);
+      bar.stop();
+    },
+  };
 }
 
 async function createForecaster(opts: DaemonOptions, logger: Logger): Promise<Forecaster | undefined> {

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { Errors } from '../errors';
+import { LOG_FORMATS } from '../log';
 import {
   DEFAULT_CSV_PATH,
   DEFAULT_DASHBOARD_LISTEN,
@@ -37,6 +38,12 @@ export function addPipelineOptions(cmd: Command): Command {
     .addOption(new Option('--stats-interval <s>', 'seconds between stats log lines (0: never)').env('TCPCAST_STATS_INTERVAL').default(DEFAULT_STATS_INTERVAL_S).argParser(parseNonNegativeNumber('--stats-interval')))
     .addOption(new Option('--shutdown-timeout <s>', 'seconds to flush sinks on SIGINT/SIGTERM before giving up').env('TCPCAST_SHUTDOWN_TIMEOUT').default(DEFAULT_SHUTDOWN_TIMEOUT_S).argParser(parsePositiveNumber('--shutdown-timeout')))
     .addOption(new Option('--log-level <level>', 'log level').env('TCPCAST_LOG_LEVEL').default('info').choices(LOG_LEVELS))
+    .addOption(
+      new Option('--log-format <format>', 'log lines: pretty (for people), json (pino), auto: pretty when stderr is a terminal')
+        .env('TCPCAST_LOG_FORMAT')
+        .default('auto')
+        .choices([...LOG_FORMATS]),
+    )
     .addOption(new Option('--config <file>', 'YAML or JSON file with option values (keys as the long flags, e.g. window-ms)').env('TCPCAST_CONFIG'));
 }
 
