@@ -308,7 +308,7 @@ class Source {
         pace(first_ts_ns, first_wall_ns, ts_ns);
       }
       handle_packet(hdr, data, ts_ns);
-      if (options_.speed > 0) {
+      if (flush_each_window()) {
         if (!pending_->windows.empty() || pending_->packets.size() >= kBatchPackets) flush();
       } else if (pending_->windows.size() >= kFileBatchWindows || pending_->packets.size() >= kBatchPackets) {
         flush();
@@ -316,6 +316,10 @@ class Source {
     }
     return {};
   }
+
+  // Paced replay, and stdin (a pipe from `tcpdump -U -w -`: data arrives as it happens), hand each window close
+  // to JS at once, so output streams; only a fast read of a file groups closes into large batches.
+  bool flush_each_window() const { return options_.speed > 0 || name_ == "-"; }
 
   // Sleeps until the packet is due in replay time; while waiting, idle windows close as they would live.
   void pace(int64_t first_ts_ns, int64_t first_wall_ns, int64_t ts_ns) {

@@ -126,6 +126,8 @@ export interface CaptureFlagSet {
   live?: { defaultInterfaces: string[] };
   /** File flags (--speed). */
   file?: boolean;
+  /** -c COUNT and --duration S (stop conditions, as tcpdump -c and tshark -a duration:S). */
+  limits?: boolean;
 }
 
 /** What addCaptureOptions gives back through commander's opts(). */
@@ -139,6 +141,8 @@ export interface CaptureFlags {
   promisc?: boolean;
   netns?: string;
   speed?: number;
+  count?: number;
+  duration?: number;
 }
 
 /**
@@ -166,6 +170,11 @@ export function addCaptureOptions(cmd: Command, set: CaptureFlagSet): Command {
   }
   if (set.file) {
     cmd.addOption(new Option('--speed <speed>', 'file pacing: max, realtime, or a factor of real time').env('TCPCAST_SPEED').default(0, 'max').argParser(parseSpeed));
+  }
+  if (set.limits) {
+    cmd
+      .addOption(new Option('-c, --count <n>', 'stop after about N packets (as tcpdump -c)').env('TCPCAST_COUNT').argParser(parsePositiveInt('--count')))
+      .addOption(new Option('--duration <s>', 'stop after this many seconds (default: until the end of the input, or SIGINT/SIGTERM)').env('TCPCAST_DURATION').argParser(parsePositiveNumber('--duration')));
   }
   return cmd
     .addOption(new Option('--window-ms <ms>', 'window length in milliseconds').env('TCPCAST_WINDOW_MS').default(DEFAULT_WINDOW_MS).argParser(parsePositiveInt('--window-ms')))

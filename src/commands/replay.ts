@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .description('run a pcap/pcapng file through the live pipeline (forecast -> CSV / InfluxDB / dashboard); no root needed')
     .argument('<file>', 'pcap or pcapng file (- for stdin)')
     .argument('[bpf...]', 'capture filter as tcpdump takes it');
-  addCaptureOptions(cmd, { file: true });
+  addCaptureOptions(cmd, { file: true, limits: true });
   addPipelineOptions(cmd);
   addInfluxOptions(cmd);
   cmd.action(async (file: string, bpf: string[], _opts: ReplayOptions, command: Command) => {

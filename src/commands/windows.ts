@@ -8,11 +8,11 @@ import { Errors } from '../errors';
 import { rowsByClose, SeriesNames } from '../capture/rows';
 import { ChunkWriter } from '../capture/write-stream';
 import { CsvSink, csvHeader, csvLines } from '../sinks/csv';
-import { addCaptureOptions, captureOptionsFromFlags, parseNonNegativeNumber, type CaptureFlags } from '../options';
+import { addCaptureOptions, captureOptionsFromFlags, type CaptureFlags } from '../options';
+import { stopAtLimits } from '../capture/limits';
 
 export interface WindowsCommandOptions extends CaptureFlags {
   output?: string;
-  duration?: number;
 }
 
 export async function runWindows(file: string | undefined, words: string[], options: WindowsCommandOptions): Promise<void> {
@@ -26,9 +26,9 @@ export async function runWindows(file: string | undefined, words: string[], opti
     interfaces: options.interface,
     bpf: bpf.length ? bpf : undefined,
   });
-  // Live: until SIGINT/SIGTERM or --duration; stop() closes the open windows so the last rows are written.
+  // Live: until SIGINT/SIGTERM, -c or --duration; stop() closes the open windows so the last rows are written.
   const stop = (): void => void capture.stop();
-  const timer = options.duration !== undefined ? setTimeout(stop, options.duration * 1000) : undefined;
+  const limits = stopAtLimits(capture, { count: options.count, durationS: options.duration });
   if (live) {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -41,7 +41,7 @@ export async function runWindows(file: string | undefined, words: string[], opti
     progress.stop(true);
   } finally {
     progress.stop(false);
-    if (timer) clearTimeout(timer);
+    limits.dispose();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
@@ -114,9 +114,8 @@ export function register(program: Command): void {
     .argument('[file]', 'pcap or pcapng file (- for stdin); omit with -i')
     .argument('[bpf...]', 'capture filter, as tcpdump takes it');
   // -i here captures live instead of reading a file: no interface unless asked.
-  addCaptureOptions(cmd, { live: { defaultInterfaces: [] }, file: true });
+  addCaptureOptions(cmd, { live: { defaultInterfaces: [] }, file: true, limits: true });
   cmd
-    .option('--duration <s>', 'live: stop after this many seconds (default: until SIGINT/SIGTERM)', parseNonNegativeNumber('--duration'))
     .option('-o, --output <path>', 'append to this CSV file (header only when it is new) instead of stdout')
     .action((file: string | undefined, bpf: string[], opts: WindowsCommandOptions) => runWindows(file, bpf, opts));
 }

@@ -11,6 +11,7 @@ import { Pipeline } from '../pipeline';
 import { createLogger, isPretty, writeTextLine, type LogFormat, type Logger, type LogLevel } from '../log';
 import { fileOffsetReader, Progress } from '../progress';
 import { startLines, summaryLines } from './terminal';
+import { stopAtLimits } from '../capture/limits';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
 
@@ -34,6 +35,9 @@ export interface DaemonOptions extends InfluxCliOptions {
   /** auto (default): readable lines when stderr is a terminal, JSON otherwise. */
   logFormat?: LogFormat;
   user?: string;
+  /** -c: stop after about this many packets; --duration: after this many seconds. */
+  count?: number;
+  duration?: number;
 }
 
 export interface DaemonSource {
@@ -118,6 +122,9 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });
     logger.info({ mode: source.mode, sources: source.capture.files ?? source.capture.interfaces, windowMs: opts.windowMs, forecast: Boolean(forecaster) }, 'tcpcast started');
     hooks.onStarted?.({ dashboardUrl: dashboard?.url });
+    const limits = stopAtLimits(capture, { count: opts.count, durationS: opts.duration }, (why) =>
+      logger.info({ count: opts.count, durationS: opts.duration }, `stopping: ${why === 'count' ? `${opts.count} packets seen (-c)` : `${opts.duration} s elapsed (--duration)`}`),
+    );
     const progress = replayProgress(source, logger, () => ({ ...capture.stats() }), () => pipeline.stats().windows);
 
     let exitCode = 0;
@@ -128,6 +135,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       const e = err as Error & { code?: string };
       logger.error({ code: e.code }, e.message);
     }
+    limits.dispose();
     progress?.stop(exitCode === 0);
     for (const t of statsTimers) clearInterval(t);
     shutdown.remove();
