@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { addPipelineOptions, applyConfigFile, parsePositiveInt, parsePositiveNumber } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 import {
   CONGESTION_CONTROLS,
   type CongestionControl,
@@ -196,7 +196,7 @@ export function register(program: Command): void {
     .option('--delay-ms <ms>', 'one-way propagation delay each way', nonNegativeInt('--delay-ms'), 20)
     .option('--queue <size>', 'droptail queue per direction: packets (500) or bytes (150kB); 0 = unlimited', `${DEFAULT_QUEUE_PACKETS}`);
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   // The demo's rows go to their own file, not into a `tcpcast run` output that may sit in the same folder.
   cmd.options.find((o) => o.long === '--csv')?.default(DEFAULT_DEMO_CSV);
   cmd.setOptionValueWithSource('csv', DEFAULT_DEMO_CSV, 'default');

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 
 interface ReplayOptions extends DaemonOptions {
   speed: number;
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .argument('[bpf...]', 'capture filter as tcpdump takes it')
     .addOption(new Option('--speed <speed>', 'max, realtime, or a factor of real time').env('TCPCAST_SPEED').default(0, 'max').argParser(parseSpeed));
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (file: string, bpf: string[], _opts: ReplayOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<ReplayOptions>();

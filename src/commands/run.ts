@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { addPipelineOptions, applyConfigFile, parsePositiveInt } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 
 interface RunOptions extends DaemonOptions {
   interface: string[];
@@ -42,7 +42,7 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--user <name>', 'drop root for this user once the capture handles are open (as tcpdump -Z)').env('TCPCAST_USER'));
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<RunOptions>();

@@ -5,6 +5,7 @@ import { Errors } from '../errors';
 import { rowsByClose, SeriesNames } from '../capture/rows';
 import { ChunkWriter } from '../capture/write-stream';
 import { CsvSink, csvHeader, csvLines } from '../sinks/csv';
+import { checkWritableOutput } from '../sinks/registry';
 
 export interface WindowsCommandOptions {
   windowMs: number;
@@ -21,6 +22,9 @@ export async function runWindows(file: string | undefined, words: string[], opti
   // With -i every positional word is filter text (tcpdump's `-i eth0 tcp port 80`).
   const bpf = live && file !== undefined ? [file, ...words] : words;
   if (!live && file === undefined) throw Errors.invalidOption('give a capture file, or -i INTERFACE');
+  // The output is checked before the capture starts: a bad -o fails at once (ERR_OUTPUT) with no capture thread
+  // left running, and no file is created for a capture that cannot open.
+  if (options.output) checkWritableOutput(options.output, 'CSV output');
   const capture = openCapture({
     files: live ? [] : [file as string],
     interfaces: options.interface,
@@ -30,6 +34,13 @@ export async function runWindows(file: string | undefined, words: string[], opti
     speed: options.speed,
     netns: options.netns,
   });
+  let sink: CsvSink | undefined;
+  try {
+    sink = options.output ? new CsvSink(options.output) : undefined;
+  } catch (err) {
+    await capture.stop().catch(() => {});
+    throw err;
+  }
   // Live: until SIGINT/SIGTERM or --duration; stop() closes the open windows so the last rows are written.
   const stop = (): void => void capture.stop();
   const timer = options.duration !== undefined ? setTimeout(stop, options.duration * 1000) : undefined;
@@ -38,23 +49,26 @@ export async function runWindows(file: string | undefined, words: string[], opti
     process.once('SIGTERM', stop);
   }
   try {
-    await writeWindows(capture, options);
+    await writeWindows(capture, sink);
   } finally {
+    // On any error path the capture is stopped, so its thread cannot keep the process alive.
+    await capture.stop().catch(() => {});
     if (timer) clearTimeout(timer);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
 }
 
-async function writeWindows(capture: Capture, options: WindowsCommandOptions): Promise<void> {
+async function writeWindows(capture: Capture, sink: CsvSink | undefined): Promise<void> {
   const names = new SeriesNames();
-  if (options.output) {
-    const sink = new CsvSink(options.output);
+  if (sink) {
     try {
       for await (const batch of capture) for (const rows of rowsByClose(batch, names)) sink.write(rows);
     } finally {
       await sink.close();
     }
+    // Exit 3 (as run/replay): the rows were computed but some never reached the file (counted and logged by the sink).
+    if (sink.stats().dropped > 0) process.exitCode = 3;
     return;
   }
   const out = new ChunkWriter(process.stdout);
