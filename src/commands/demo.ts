@@ -15,7 +15,7 @@ import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 import { addCaptureOptions, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 import {
   CONGESTION_CONTROLS,
   type CongestionControl,
@@ -191,7 +191,7 @@ export function register(program: Command): void {
     .option('--queue <size>', 'droptail queue per direction: packets (500) or bytes (150kB); 0 = unlimited', `${DEFAULT_QUEUE_PACKETS}`);
   addCaptureOptions(cmd, {});
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   // The demo's rows go to their own file, not into a `tcpcast run` output that may sit in the same folder.
   cmd.options.find((o) => o.long === '--csv')?.default(DEFAULT_DEMO_CSV);
   cmd.setOptionValueWithSource('csv', DEFAULT_DEMO_CSV, 'default');

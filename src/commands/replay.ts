@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 import { addCaptureOptions, type CaptureFlags } from '../options';
 
 interface ReplayOptions extends DaemonOptions, CaptureFlags {
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .argument('[bpf...]', 'capture filter as tcpdump takes it');
   addCaptureOptions(cmd, { file: true, limits: true });
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (file: string, bpf: string[], _opts: ReplayOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<ReplayOptions>();

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 import { Errors } from '../errors';
 import { addCaptureOptions, captureOptionsFromFlags, type CaptureFlags } from '../options';
 
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .addOption(new Option('-r, --read <file>', 'read packets from a pcap/pcapng file (- for stdin) instead of interfaces, as fast as possible (= tcpcast replay FILE)'))
     .addOption(new Option('--user <name>', 'drop root for this user once the capture handles are open (as tcpdump -Z)').env('TCPCAST_USER'));
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<RunOptions>();

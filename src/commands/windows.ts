@@ -10,6 +10,7 @@ import { ChunkWriter } from '../capture/write-stream';
 import { CsvSink, csvHeader, csvLines } from '../sinks/csv';
 import { addCaptureOptions, captureOptionsFromFlags, type CaptureFlags } from '../options';
 import { stopAtLimits } from '../capture/limits';
+import { checkWritableOutput } from '../sinks/registry';
 
 export interface WindowsCommandOptions extends CaptureFlags {
   output?: string;
@@ -20,12 +21,22 @@ export async function runWindows(file: string | undefined, words: string[], opti
   // With -i every positional word is filter text (tcpdump's `-i eth0 tcp port 80`).
   const bpf = live && file !== undefined ? [file, ...words] : words;
   if (!live && file === undefined) throw Errors.invalidOption('give a capture file, or -i INTERFACE');
+  // The output is checked before the capture starts: a bad -o fails at once (ERR_OUTPUT) with no capture thread
+  // left running, and no file is created for a capture that cannot open.
+  if (options.output) checkWritableOutput(options.output, 'CSV output');
   const capture = openCapture({
     ...captureOptionsFromFlags(options),
     files: live ? [] : [file as string],
     interfaces: options.interface,
     bpf: bpf.length ? bpf : undefined,
   });
+  let sink: CsvSink | undefined;
+  try {
+    sink = options.output ? new CsvSink(options.output) : undefined;
+  } catch (err) {
+    await capture.stop().catch(() => {});
+    throw err;
+  }
   // Live: until SIGINT/SIGTERM, -c or --duration; stop() closes the open windows so the last rows are written.
   const stop = (): void => void capture.stop();
   const limits = stopAtLimits(capture, { count: options.count, durationS: options.duration });
@@ -37,11 +48,13 @@ export async function runWindows(file: string | undefined, words: string[], opti
   const barOk = Boolean(options.output) || !process.stdout.isTTY;
   const progress = windowsProgress(capture, live ? undefined : (file as string), options.duration, barOk);
   try {
-    await writeWindows(capture, options);
+    await writeWindows(capture, sink);
     progress.stop(true);
   } finally {
     progress.stop(false);
     limits.dispose();
+    // On any error path the capture is stopped, so its thread cannot keep the process alive.
+    await capture.stop().catch(() => {});
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
@@ -87,15 +100,16 @@ function windowsProgress(capture: Capture, file: string | undefined, durationS: 
   };
 }
 
-async function writeWindows(capture: Capture, options: WindowsCommandOptions): Promise<void> {
+async function writeWindows(capture: Capture, sink: CsvSink | undefined): Promise<void> {
   const names = new SeriesNames();
-  if (options.output) {
-    const sink = new CsvSink(options.output);
+  if (sink) {
     try {
       for await (const batch of capture) for (const rows of rowsByClose(batch, names)) sink.write(rows);
     } finally {
       await sink.close();
     }
+    // Exit 3 (as run/replay): the rows were computed but some never reached the file (counted and logged by the sink).
+    if (sink.stats().dropped > 0) process.exitCode = 3;
     return;
   }
   const out = new ChunkWriter(process.stdout);

@@ -4,8 +4,9 @@ import { basename, join } from 'node:path';
 import type { Server } from 'node:http';
 import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
 import { Forecaster } from '../forecast';
-import { CsvSink, createInfluxSink, type InfluxCliOptions } from '../sinks';
-import type { Sink } from '../sinks/sink';
+import type { InfluxCliOptions } from '../sinks/influx-options';
+import { sinkLostRows, type Sink, type SinkStats } from '../sinks/sink';
+import { prepareSinks } from '../sinks/registry';
 import { startDashboard, parseDashboardAddress, type Dashboard } from '../dashboard';
 import { Pipeline } from '../pipeline';
 import { createLogger, isPretty, writeTextLine, type LogFormat, type Logger, type LogLevel } from '../log';
@@ -54,10 +55,26 @@ export interface DaemonHooks {
   onStarted?: (info: { dashboardUrl?: string }) => void;
 }
 
-/** Exit codes: 0 clean stop or end of file; 1 a source error (corrupt file, interface gone) or a shutdown that timed out. */
+/** Exit codes (README "Exit codes", --help): every row reached every sink. */
+export const EXIT_OK = 0;
+/** A source error (corrupt file, interface gone) or a failure before the run started (bad flag, unwritable output). */
+export const EXIT_ERROR = 1;
+/** The run completed but some sink lost rows (dropped, rejected, or still unwritten at the shutdown deadline), as rsync's partial transfer. */
+export const EXIT_SINK_LOSS = 3;
+
+/** How long sinks get to flush within --shutdown-timeout: the rest is margin for closing servers and printing the final line. */
+export function sinkCloseBudgetMs(shutdownTimeoutMs: number): number {
+  return Math.max(shutdownTimeoutMs * 0.5, shutdownTimeoutMs - 1000);
+}
+
+/** Exit codes: EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS (above). */
 export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks: DaemonHooks = {}): Promise<number> {
   const logger = createLogger(opts.logLevel, 'tcpcast', opts.logFormat);
-  // Capture first: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
+  // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
+  // stop, and token files are read while we may still be root (--user).
+  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
+  // Capture next: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
     ...source.capture,
     windowMs: opts.windowMs,
@@ -78,18 +95,16 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   }
 
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+  const sinks: Sink[] = [];
   try {
-    const sinks: Sink[] = [];
-    let csv: CsvSink | undefined;
-    if (opts.csv) {
-      csv = new CsvSink(opts.csv);
-      sinks.push(csv);
+    for (const prepared of preparedSinks) {
+      const sink = prepared.open();
+      sinks.push(sink);
+      closers.push({ name: sink.name, close: () => sink.close(0) });
     }
-    const influx = createInfluxSink(opts, logger);
-    if (influx) sinks.push(influx);
     let dashboard: Dashboard | undefined;
-    if (opts.dashboard !== false) {
-      const { host, port } = parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard);
+    if (dashboardAddress) {
+      const { host, port } = dashboardAddress;
       dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger });
       sinks.push(dashboard.sink);
       closers.push({ name: 'dashboard', close: () => dashboard!.close() });
@@ -113,9 +128,10 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     }
     const statsTimers = startStatsLine(opts.statsInterval, logger, capture, pipeline, forecaster, sinks, dashboard);
 
-    const shutdown = installSignals(capture, csv, logger);
+    const shutdown = installSignals(capture, sinks, logger);
     const onAbort = () => {
       logger.info('stopping (asked by the embedding command): closing the last window and flushing sinks');
+      shutdown.stopRequestedAt ??= Date.now();
       void capture.stop();
     };
     if (hooks.signal?.aborted) onAbort();
@@ -127,11 +143,11 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     );
     const progress = replayProgress(source, logger, () => ({ ...capture.stats() }), () => pipeline.stats().windows);
 
-    let exitCode = 0;
+    let exitCode = EXIT_OK;
     try {
       await pipeline.run();
     } catch (err) {
-      exitCode = 1;
+      exitCode = EXIT_ERROR;
       const e = err as Error & { code?: string };
       logger.error({ code: e.code }, e.message);
     }
@@ -141,36 +157,52 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     shutdown.remove();
     hooks.signal?.removeEventListener('abort', onAbort);
 
-    // Everything after the last window: flush and close within the deadline, so a hung database cannot keep us up forever.
-    const deadline = opts.shutdownTimeout * 1000;
+    // Everything after the last window must end within --shutdown-timeout of the stop request (or of the end of
+    // the input), whatever the sinks do: systemd's TimeoutStopSec sits above it and would SIGKILL us, cutting
+    // the final line. Sinks close in parallel with a budget under the deadline, so their counts (dropped
+    // included) are final when the "tcpcast stopped" line is computed.
+    const deadlineMs = opts.shutdownTimeout * 1000;
+    const startedAt = shutdown.stopRequestedAt ?? Date.now();
+    const left = () => Math.max(0, startedAt + deadlineMs - Date.now());
+    const sinkBudget = () => Math.max(0, startedAt + sinkCloseBudgetMs(deadlineMs) - Date.now());
     const closeAll = async () => {
-      if (forecaster) await forecaster.close();
-      for (const sink of sinks) {
-        if (dashboard && sink === dashboard.sink) continue;
-        await sink.close().catch((err: Error) => logger.error({ sink: sink.name, err: err.message }, 'sink close failed'));
-      }
+      const forecastClosed = forecaster ? forecaster.close().catch((err: Error) => logger.error({ err: err.message }, 'forecaster close failed')) : Promise.resolve();
+      await Promise.all(
+        sinks
+          .filter((sink) => !(dashboard && sink === dashboard.sink))
+          .map((sink) => sink.close(sinkBudget()).catch((err: Error) => logger.error({ sink: sink.name, err: err.message }, 'sink close failed'))),
+      );
       for (const c of closers) await c.close().catch(() => {});
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      if (metricsServer) {
+        metricsServer.closeAllConnections?.();
+        await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      }
+      await forecastClosed;
     };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closeAll().then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), deadline);
+        timer = setTimeout(() => resolve(true), left());
       }),
     ]);
     clearTimeout(timer);
     const final = statsGroups();
+    const sinkCounts = finalSinkCounts(sinks);
     if (timedOut) {
-      logger.error({ timeoutS: opts.shutdownTimeout }, 'sinks did not flush before the shutdown deadline');
-      exitCode = 1;
+      logger.error({ timeoutS: opts.shutdownTimeout }, 'shutdown deadline passed before every sink and server closed');
     }
+    const lost = sinks.some((sink) => sinkLostRows(sink.stats()) || sink.stats().backlogBytes > 0);
+    if (exitCode === EXIT_OK && (lost || timedOut)) exitCode = EXIT_SINK_LOSS;
     if (isPretty(logger)) {
       for (const line of summaryLines(final, sinks)) writeTextLine(line);
       logger.info({ exitCode }, 'tcpcast stopped');
     } else {
-      logger.info({ ...summary(final), exitCode }, 'tcpcast stopped');
+      logger.info({ ...summary(final), sinks: sinkCounts, exitCode }, 'tcpcast stopped');
     }
+    // Something left open (a socket the server never answers) must not keep us past the deadline: the final
+    // line is out, so leave. Unref'd: a clean shutdown exits on its own first. Not for an embedding command.
+    if (!hooks.signal) setTimeout(() => process.exit(exitCode), Math.max(200, left())).unref();
     return exitCode;
   } catch (err) {
     await capture.stop().catch(() => {});
@@ -222,6 +254,16 @@ function replayProgress(
   };
 }
 
+/** Each sink's written/dropped/rejected (and what is still unwritten), for the final line. */
+function finalSinkCounts(sinks: Sink[]): Record<string, Pick<SinkStats, 'written' | 'dropped' | 'rejected' | 'backlogBytes'>> {
+  const out: Record<string, Pick<SinkStats, 'written' | 'dropped' | 'rejected' | 'backlogBytes'>> = {};
+  for (const sink of sinks) {
+    const s = sink.stats();
+    out[sink.name] = { written: s.written, dropped: s.dropped, rejected: s.rejected, backlogBytes: s.backlogBytes };
+  }
+  return out;
+}
+
 async function createForecaster(opts: DaemonOptions, logger: Logger): Promise<Forecaster | undefined> {
   const modelDir = opts.model ?? DEFAULT_MODEL_DIR;
   // No shipped model yet is not an error for the default: the daemon still captures and writes actuals.
@@ -253,10 +295,6 @@ function summary(groups: Record<string, Record<string, number>>): Record<string,
     flows: c.flowsActive ?? 0,
     windows: p.windows ?? 0,
     series: p.series ?? 0,
-    // What the database acknowledged, so a reader can tell our losses from the database's (absent without InfluxDB).
-    ...(groups.sink_influx
-      ? { influxPointsWritten: groups.sink_influx.points_written ?? 0, influxPointsDropped: groups.sink_influx.points_dropped ?? 0, influxPointsRejected: groups.sink_influx.points_rejected ?? 0 }
-      : {}),
   };
 }
 
@@ -289,33 +327,35 @@ function startStatsLine(
   return timers;
 }
 
-/** SIGINT/SIGTERM stop the capture (the pipeline then drains and the sinks flush); SIGHUP reopens the CSV file. */
-function installSignals(capture: Capture, csv: CsvSink | undefined, logger: Logger): { remove(): void } {
-  let stopping = false;
+/** SIGINT/SIGTERM stop the capture (the pipeline then drains and the sinks flush); SIGHUP reopens the sinks' files. */
+function installSignals(capture: Capture, sinks: Sink[], logger: Logger): { remove(): void; stopRequestedAt?: number } {
+  const handle: { remove(): void; stopRequestedAt?: number } = { remove: () => {} };
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (handle.stopRequestedAt !== undefined) {
       logger.warn({ signal }, 'second signal: exiting without flushing');
       process.exit(130);
     }
-    stopping = true;
+    handle.stopRequestedAt = Date.now();
     logger.info({ signal }, 'stopping: closing the last window and flushing sinks');
     void capture.stop();
   };
   const hup = () => {
-    if (!csv) return;
-    csv.reopen().then(
-      () => logger.info({ path: csv.path }, 'reopened CSV output (SIGHUP)'),
-      (err: Error) => logger.error({ path: csv.path, err: err.message }, 'CSV reopen failed'),
-    );
+    for (const sink of sinks) {
+      if (!sink.reopen) continue;
+      const path = (sink as { path?: string }).path;
+      sink.reopen().then(
+        () => logger.info({ sink: sink.name, path }, 'reopened output (SIGHUP)'),
+        (err: Error) => logger.error({ sink: sink.name, path, err: err.message }, 'reopen failed'),
+      );
+    }
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', hup);
-  return {
-    remove() {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      process.off('SIGHUP', hup);
-    },
+  handle.remove = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.off('SIGHUP', hup);
   };
+  return handle;
 }

@@ -187,7 +187,7 @@ test('SIGHUP reopens the CSV so logrotate can move it; both files hold whole row
       await new Promise((r) => setTimeout(r, 200));
       renameSync(csv, rotated);
       daemon.child.kill('SIGHUP');
-      await daemon.waitForLog('reopened CSV output (SIGHUP)');
+      await daemon.waitForLog('reopened output (SIGHUP)');
       const after = await sendFlows(t, 1, 3_000_000, t.receiver.addr4, t.sender.ns, t.receiver.ns, 5502);
       await new Promise((r) => setTimeout(r, 200));
       daemon.child.kill('SIGTERM');
