@@ -18,9 +18,10 @@ _tcpcast() {
       esac
       ;;
     demo)
-      opts="--trace --cc --flows --duration --delay-ms --queue --window-ms --top-k --max-flows --csv --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="--trace --cc --flows --duration --delay-ms --queue --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
       --cc) COMPREPLY=($(compgen -W "cubic bbr reno" -- "$cur")); return ;;
+      --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
       --log-level) COMPREPLY=($(compgen -W "fatal error warn info debug trace silent" -- "$cur")); return ;;
       --log-format) COMPREPLY=($(compgen -W "auto pretty json" -- "$cur")); return ;;
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;
@@ -62,8 +63,9 @@ _tcpcast() {
       esac
       ;;
     replay)
-      opts="--speed -c --count --duration --window-ms --top-k --max-flows --csv --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="--speed -c --count --duration --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
+      --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
       --log-level) COMPREPLY=($(compgen -W "fatal error warn info debug trace silent" -- "$cur")); return ;;
       --log-format) COMPREPLY=($(compgen -W "auto pretty json" -- "$cur")); return ;;
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;
@@ -72,8 +74,9 @@ _tcpcast() {
       esac
       ;;
     run)
-      opts="-i --interface -s --snaplen -B --buffer-size --no-promisc --netns -c --count --duration --window-ms --top-k --max-flows -r --read --user --csv --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="-i --interface -s --snaplen -B --buffer-size --no-promisc --netns -c --count --duration --window-ms --top-k --max-flows -r --read --user --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
+      --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
       --log-level) COMPREPLY=($(compgen -W "fatal error warn info debug trace silent" -- "$cur")); return ;;
       --log-format) COMPREPLY=($(compgen -W "auto pretty json" -- "$cur")); return ;;
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;

@@ -17,6 +17,7 @@ export type TcpcastErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_ADDON_MISSING'
   | 'ERR_OUTPUT'
+  | 'ERR_ADDRESS_IN_USE' // a server flag (--dashboard, --metrics) names a port another process holds
   | 'ERR_CONFIG' // a --config file that cannot be read or holds an unknown key or a bad value
   | 'ERR_NEEDS_ROOT' // the lab and the demo build network namespaces
   | 'ERR_LAB' // a lab helper (iperf3, tcpcast-linkem, ip) failed

@@ -21,6 +21,11 @@ export {
 
 /** Pipeline defaults (run, replay, demo). */
 export const DEFAULT_CSV_PATH = 'tcpcast-windows.csv';
+/** What happens to an existing --csv file (src/daemon/csv-output.ts). */
+export const CSV_MODES = ['append', 'new', 'rotate'] as const;
+export type CsvMode = (typeof CSV_MODES)[number];
+/** Appending keeps a daemon's rows across restarts; it is logged, and a file with other columns is refused. */
+export const DEFAULT_CSV_MODE: CsvMode = 'append';
 export const DEFAULT_WORKERS = 1;
 export const DEFAULT_STATS_INTERVAL_S = 5;
 export const DEFAULT_SHUTDOWN_TIMEOUT_S = 20;

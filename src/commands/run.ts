@@ -26,6 +26,8 @@ export function register(program: Command): void {
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<RunOptions>();
+    // Only an address the user asked for makes a busy dashboard port fatal (the default one is a convenience).
+    opts.dashboardRequired = opts.dashboard !== false && command.getOptionValueSource('dashboard') !== 'default';
     const filter = bpf.length > 0 ? bpf : undefined;
     if (opts.read !== undefined) {
       // tcpdump's -r: the file replaces the interfaces; an explicit -i with it is a contradiction, not a preference.

@@ -13,6 +13,8 @@ import { createLogger, isPretty, writeTextLine, type LogFormat, type Logger, typ
 import { fileOffsetReader, Progress } from '../progress';
 import { startLines, summaryLines } from './terminal';
 import { stopAtLimits } from '../capture/limits';
+import { applyCsvPlan, planCsvOutput, removeIfUnused, type CsvMode } from './csv-output';
+import { TcpcastError } from '../errors';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
 
@@ -36,6 +38,10 @@ export interface DaemonOptions extends InfluxCliOptions {
   /** auto (default): readable lines when stderr is a terminal, JSON otherwise. */
   logFormat?: LogFormat;
   user?: string;
+  /** What to do with an existing --csv file (default append, logged). */
+  csvMode?: CsvMode;
+  /** `run --dashboard ADDR` given explicitly: a busy port is then an error, not a warning. */
+  dashboardRequired?: boolean;
   /** -c: stop after about this many packets; --duration: after this many seconds. */
   count?: number;
   duration?: number;
@@ -73,6 +79,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
   // stop, and token files are read while we may still be root (--user).
   const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  const csvPlan = typeof opts.csv === 'string' && opts.csv !== '' ? planCsvOutput(opts.csv, opts.csvMode) : undefined;
   const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
   // Capture next: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
@@ -84,30 +91,31 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   });
   // tcpdump's first lines, for people: JSON logs carry the same facts in "tcpcast started".
   if (isPretty(logger)) for (const line of startLines(capture, source.capture)) writeTextLine(line);
-  if (opts.user) {
-    try {
-      dropPrivileges(opts.user);
-    } catch (err) {
-      await capture.stop();
-      throw err;
-    }
-    logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture');
-  }
 
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const sinks: Sink[] = [];
   try {
+    const csvChange = csvPlan ? applyCsvPlan(csvPlan) : undefined;
+    if (csvChange) logger.info(csvChange.fields, csvChange.message);
+    // Outputs open before root is dropped, as the capture does: `sudo tcpcast run --user nobody` from a
+    // root-owned directory keeps writing through the descriptor it holds. (A SIGHUP reopen there then fails,
+    // logged: point --csv at a directory the user owns for logrotate.)
     for (const prepared of preparedSinks) {
       const sink = prepared.open();
       sinks.push(sink);
       closers.push({ name: sink.name, close: () => sink.close(0) });
     }
+    if (opts.user) {
+      dropPrivileges(opts.user);
+      logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture and the outputs');
+    }
     let dashboard: Dashboard | undefined;
     if (dashboardAddress) {
-      const { host, port } = dashboardAddress;
-      dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger });
-      sinks.push(dashboard.sink);
-      closers.push({ name: 'dashboard', close: () => dashboard!.close() });
+      dashboard = await startDashboardOrWarn(dashboardAddress, opts, logger);
+      if (dashboard) {
+        sinks.push(dashboard.sink);
+        closers.push({ name: 'dashboard', close: () => dashboard!.close() });
+      }
     }
     const forecaster = opts.forecast ? await createForecaster(opts, logger) : undefined;
 
@@ -207,7 +215,27 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   } catch (err) {
     await capture.stop().catch(() => {});
     for (const c of closers) await c.close().catch(() => {});
+    // A start that failed leaves no header-only file behind (only one this run created).
+    removeIfUnused(csvPlan);
     throw err;
+  }
+}
+
+/**
+ * A busy or forbidden dashboard port: an offline replay or the demo goes on without the page (a warning), and so
+ * does `run` with the default address; only `run --dashboard ADDR`, asked for explicitly, fails.
+ */
+async function startDashboardOrWarn(address: { host: string; port: number }, opts: DaemonOptions, logger: Logger): Promise<Dashboard | undefined> {
+  try {
+    return await startDashboard({ host: address.host, port: address.port, windowMs: opts.windowMs, logger });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (opts.dashboardRequired || (e.code !== 'EADDRINUSE' && e.code !== 'EACCES' && e.code !== 'EADDRNOTAVAIL')) {
+      if (e.code === 'EADDRINUSE') throw new TcpcastError(`--dashboard ${address.host}:${address.port}: address already in use`, 'ERR_ADDRESS_IN_USE');
+      throw err;
+    }
+    logger.warn({ host: address.host, port: address.port, code: e.code }, `dashboard not started (${e.code}): going on without it; --dashboard ADDR:PORT picks another port, --no-dashboard silences this`);
+    return undefined;
   }
 }
 

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Errors } from '../errors';
 import { LOG_FORMATS } from '../log';
 import {
+  CSV_MODES,
+  DEFAULT_CSV_MODE,
   DEFAULT_CSV_PATH,
   DEFAULT_DASHBOARD_LISTEN,
   DEFAULT_SHUTDOWN_TIMEOUT_S,
@@ -28,6 +30,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function addPipelineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--csv <path>', 'append window rows (features + forecast) to this CSV file').env('TCPCAST_CSV').default(DEFAULT_CSV_PATH))
+    .addOption(
+      new Option('--csv-mode <mode>', 'an existing --csv file: append (logged), new (refuse it if it has rows), rotate (move it to FILE.1); a file with other columns is refused unless rotate')
+        .env('TCPCAST_CSV_MODE')
+        .default(DEFAULT_CSV_MODE)
+        .choices([...CSV_MODES]),
+    )
     .addOption(new Option('--no-csv', 'do not write CSV'))
     .addOption(new Option('--model <dir>', 'forecast model directory (tcp_forecast.onnx + model.json)').env('TCPCAST_MODEL'))
     .addOption(new Option('--no-forecast', 'capture and write windows without forecasting'))
