@@ -66,23 +66,11 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Every counter of TCPCAST_COUNTERS (schema.h); flows_active is a gauge, and the sum over sources is right for it too.
 void add_counters(Counters* sum, const Counters& c) {
-  sum->frames += c.frames;
-  sum->tcp_packets += c.tcp_packets;
-  sum->not_ip += c.not_ip;
-  sum->not_tcp += c.not_tcp;
-  sum->fragments += c.fragments;
-  sum->truncated += c.truncated;
-  sum->malformed += c.malformed;
-  sum->unsupported_link += c.unsupported_link;
-  sum->flows_created += c.flows_created;
-  sum->flows_evicted_idle += c.flows_evicted_idle;
-  sum->flows_table_full += c.flows_table_full;
-  sum->flows_active += c.flows_active;
-  sum->retransmissions += c.retransmissions;
-  sum->ack_rtt_samples += c.ack_rtt_samples;
-  sum->ts_rtt_samples += c.ts_rtt_samples;
-  sum->windows_emitted += c.windows_emitted;
+#define TCPCAST_X(name, description) sum->name += c.name;
+  TCPCAST_COUNTERS(TCPCAST_X)
+#undef TCPCAST_X
 }
 
 // Linux network namespaces belong to threads: sockets are created in the namespace of the thread that creates them,
@@ -374,11 +362,8 @@ class Source {
   }
 
   void handle_packet(const pcap_pkthdr* hdr, const u_char* data, int64_t ts_ns) {
-    uint32_t iface = 0;
-    if (linktype_ == DLT_LINUX_SLL2 && hdr->caplen >= 8) {
-      // SLL2: protocol(2) reserved(2) ifindex(4, big-endian) ...
-      iface = (uint32_t(data[4]) << 24) | (uint32_t(data[5]) << 16) | (uint32_t(data[6]) << 8) | uint32_t(data[7]);
-    }
+    // One source is one interface (id 0); SLL2 frames carry their ifindex, which the engine reads from the parse.
+    const uint32_t iface = 0;
     PacketRecord record;
     uint64_t emitted_before = engine_.counters().windows_emitted;
     bool have = engine_.process(linktype_, data, hdr->caplen, hdr->len, ts_ns, iface,

@@ -52,6 +52,8 @@ bool Engine::process(int linktype, const uint8_t* data, uint32_t caplen, uint32_
     case ParseResult::unsupported_link: c.unsupported_link++; return false;
   }
   c.tcp_packets++;
+  // Linux cooked v2 ("-i any") names the interface in the frame: one "all" series per interface.
+  if (p.ifindex >= 0) iface = static_cast<uint32_t>(p.ifindex);
   // Idle eviction is checked at most once per capture-second: the LRU head test is cheap, but not free.
   if (ts_ns - m.last_expire_ns >= NS_PER_S || ts_ns < m.last_expire_ns) {
     m.flows.expire(ts_ns);

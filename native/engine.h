@@ -31,7 +31,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Feeds one captured frame. Never reads past caplen; malformed input is counted, never fatal.
+  // Feeds one captured frame. Never reads past caplen; malformed input is counted, never fatal. iface is the
+  // caller's interface id; a frame that carries its own (SLL2 ifindex, PacketView.ifindex) uses that instead.
   // When config.per_packet is set and the frame is TCP, *record is filled and true is returned.
   bool process(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen, int64_t ts_ns,
                uint32_t iface, PacketRecord* record);

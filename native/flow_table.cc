@@ -108,7 +108,6 @@ FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* coun
       next_stream_(0),
       idle_timeout_ns_(idle_timeout_ns),
       segments_total_(0),
-      segments_dropped_(0),
       counters_(counters),
       end_hook_(nullptr),
       end_ctx_(nullptr) {
@@ -147,7 +146,8 @@ void FlowTable::reset_flow(Flow& f) {
     d.num_sack = 0;
     d.payload_bytes = d.packets = 0;
     d.last_bif = 0;
-    d.fin_seen = d.rst_seen = false;
+    d.ack_seen = false;
+    d.highest_ack = 0;
     d.pending_start = d.pending_count = 0;
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
@@ -242,6 +242,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   r->ack_rtt_ns = -1;
   r->bytes_in_flight = -1;
   r->ts_rtt_ns = -1;
+  r->acked_bytes = 0;
 
   FlowKey key;
   int d = make_key(p, &key);
@@ -321,10 +322,19 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
 
   if (p.has_ts) ts_rtt(f, d, p, r);
 
+  // acked_bytes: how far this ACK moves the direction's cumulative ACK forward. The first one only sets the
+  // baseline (so the SYN is never counted); one that does not move it forward counts 0.
+  if (p.flags & TCP_ACK) {
+    if (!fwd.ack_seen) {
+      fwd.ack_seen = true;
+      fwd.highest_ack = p.ack;
+    } else if (seq_gt(p.ack, fwd.highest_ack)) {
+      r->acked_bytes = p.ack - fwd.highest_ack;
+      fwd.highest_ack = p.ack;
+    }
+  }
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
-  if (p.flags & TCP_FIN) fwd.fin_seen = true;
-  if (p.flags & TCP_RST) fwd.rst_seen = true;
   if (r->retransmission) counters_->retransmissions++;
   if (r->ack_rtt_ns >= 0) counters_->ack_rtt_samples++;
   if (r->ts_rtt_ns >= 0) counters_->ts_rtt_samples++;
@@ -388,7 +398,7 @@ finished_fwd:
         if (segments_total_ < MAX_UNACKED_TOTAL) {
           push_unacked(fwd, UnackedSegment{seq, nextseq, p.ts_ns});
         } else {
-          segments_dropped_++;
+          counters_->segments_dropped++;
         }
       }
     }

@@ -118,6 +118,7 @@ void WindowAggregator::account(Series* s, const PacketView& p, const SegmentResu
   s->size += p.tcp_len;
   s->packets++;
   if (r.retransmission) s->retransmits++;
+  s->acked_bytes += r.acked_bytes;
   if (r.ack_rtt_ns > 0) {
     double rtt_ms = static_cast<double>(r.ack_rtt_ns) / NS_PER_MS;
     if (s->rtt_n == 0 || rtt_ms < s->rtt_min_ms) s->rtt_min_ms = rtt_ms;
@@ -207,7 +208,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
 
 void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   const double window_s = static_cast<double>(config_.window_ns) / NS_PER_S;
-  WindowRecord rec;
+  WindowRecord rec{};  // a column emit() forgets to set reads 0, never stack garbage
   rec.series = s->index;
   rec.window_end_ns = window_end_ns;
   rec.size = s->size;
@@ -233,6 +234,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   rec.packets = static_cast<double>(s->packets);
   rec.retransmits = static_cast<double>(s->retransmits);
   rec.min_rtt = s->rtt_n ? s->rtt_min_ms : 0.0;
+  rec.acked_bytes = s->acked_bytes;
   out_.push_back(rec);
   counters_->windows_emitted++;
 
@@ -243,6 +245,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   s->size = 0;
   s->packets = 0;
   s->retransmits = 0;
+  s->acked_bytes = 0;
   s->rtt_sum_ms = 0;
   s->rtt_n = 0;
   s->rtt_min_ms = 0;

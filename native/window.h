@@ -50,6 +50,7 @@ class WindowAggregator {
     double size;
     uint64_t packets;
     uint64_t retransmits;
+    double acked_bytes;
     double rtt_sum_ms;
     uint64_t rtt_n;
     double rtt_min_ms;

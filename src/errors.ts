@@ -16,6 +16,7 @@ export type TcpcastErrorCode =
   | 'ERR_PRIVILEGE_DROP'
   | 'ERR_INVALID_OPTION'
   | 'ERR_ADDON_MISSING'
+  | 'ERR_ADDON_SCHEMA'
   | 'ERR_OUTPUT'
   | 'ERR_ADDRESS_IN_USE' // a server flag (--dashboard, --metrics) names a port another process holds
   | 'ERR_CONFIG' // a --config file that cannot be read or holds an unknown key or a bad value

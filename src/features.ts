@@ -1,4 +1,7 @@
-// The window feature schema shared by capture, CSV, training, inference and sinks: one definition, many users.
+// The window feature schema shared by capture, CSV, training, inference and sinks: derived from the one list in src/schema.ts.
+import { WINDOW_COLUMNS, type WindowValueColumn } from './schema';
+
+export type { WindowValueColumn } from './schema';
 
 /** The model's input features, in the order the model sees them (the seed's nine). */
 export const FEATURE_NAMES = [
@@ -11,12 +14,11 @@ export const FEATURE_NAMES = [
   'delay_gradient',
   'bif_gradient',
   'is_silent',
-] as const;
+] as const satisfies readonly WindowValueColumn[];
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
-/** Every value column of a native WindowRecord, in native order (features first, then extras). */
-export const WINDOW_VALUE_COLUMNS = [...FEATURE_NAMES, 'packets', 'retransmits', 'min_rtt'] as const;
-export type WindowValueColumn = (typeof WINDOW_VALUE_COLUMNS)[number];
+/** Every value column of a native WindowRecord, in native order (src/schema.ts WINDOW_COLUMNS). */
+export const WINDOW_VALUE_COLUMNS: readonly WindowValueColumn[] = WINDOW_COLUMNS.map((c) => c.name);
 
 /** The forecast target: next window's throughput. */
 export const TARGET_NAME = 'throughput_mbps' as const;

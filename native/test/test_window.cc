@@ -101,6 +101,8 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(w0.is_silent, 0, 0);
   CHECK_NEAR(w0.delay_gradient, 0, 0);  // first window of the series
   CHECK_NEAR(w0.retransmits, 0, 0);
+  // The server's first ACK (2001) is its baseline; the second moves it by 500. The client's ack=1 never moves.
+  CHECK_NEAR(w0.acked_bytes, 500, 0);
 
   const WindowRecord& w1 = all[1];
   CHECK_EQ(w1.window_end_ns, T0 + 2 * W);
@@ -131,6 +133,40 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(a[1].bif, 2000, 0);
   CHECK_NEAR(a[1].bif_gradient, 2000, 0);
   CHECK_EQ(e.counters().windows_emitted, c.windows.size());
+}
+
+// acked_bytes: cumulative-ACK advance per direction, modulo 2^32; duplicate and older ACKs add nothing.
+TEST(window_acked_bytes_counts_cumulative_ack_advance) {
+  EngineConfig cfg;
+  cfg.window_ns = W;
+  cfg.top_k = 1;
+  Engine e(cfg);
+  Collected c;
+  const uint32_t base = 0xffffff00u;  // the ACKs wrap past 2^32
+  feed(e, data(40000, base, 100), T0 + 1 * NS_PER_MS);
+  feed(e, ack_of(40000, base), T0 + 2 * NS_PER_MS);          // the server's first ACK: baseline, 0
+  feed(e, ack_of(40000, base + 100), T0 + 3 * NS_PER_MS);    // +100
+  feed(e, ack_of(40000, base + 100), T0 + 4 * NS_PER_MS);    // duplicate: 0
+  feed(e, data(40000, base + 100, 1000), T0 + 5 * NS_PER_MS);
+  feed(e, ack_of(40000, base + 50), T0 + 6 * NS_PER_MS);     // older than the highest: 0
+  feed(e, ack_of(40000, base + 1100), T0 + 7 * NS_PER_MS);   // +1000, across 2^32
+  feed(e, data(40000, base + 1100, 10), T0 + 150 * NS_PER_MS);
+  feed(e, ack_of(40000, base + 1110), T0 + 160 * NS_PER_MS);  // next window: +10
+  Seg syn = data(40000, 0, 0);
+  syn.flags = TCP_SYN;  // no ACK flag: its ack field is not an acknowledgement
+  syn.ack = 77777;
+  syn.sport = 40002;
+  feed(e, syn, T0 + 170 * NS_PER_MS);
+  e.finish();
+  c.take(e);
+  auto all = c.of("all");
+  CHECK_EQ(all.size(), 2u);
+  if (all.size() != 2) return;
+  CHECK_NEAR(all[0].acked_bytes, 1100, 0);
+  CHECK_NEAR(all[1].acked_bytes, 10, 0);
+  auto a = c.of("10.0.0.2:5201-10.0.0.1:40000");
+  CHECK_EQ(a.size(), 1u);
+  if (a.size() == 1) CHECK_NEAR(a[0].acked_bytes, 10, 0);
 }
 
 TEST(window_bif_is_last_value_until_all_acked) {

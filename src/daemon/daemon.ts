@@ -15,6 +15,7 @@ import { startLines, summaryLines } from './terminal';
 import { stopAtLimits } from '../capture/limits';
 import { applyCsvPlan, planCsvOutput, removeIfUnused, type CsvMode } from './csv-output';
 import { TcpcastError } from '../errors';
+import { COUNTERS, camelCase } from '../schema';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
 
@@ -206,7 +207,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       for (const line of summaryLines(final, sinks)) writeTextLine(line);
       logger.info({ exitCode }, 'tcpcast stopped');
     } else {
-      logger.info({ ...summary(final), sinks: sinkCounts, exitCode }, 'tcpcast stopped');
+      logger.info({ ...summary(final), sinks: sinkCounts, engine: engineCounters(final.capture), exitCode }, 'tcpcast stopped');
     }
     // Something left open (a socket the server never answers) must not keep us past the deadline: the final
     // line is out, so leave. Unref'd: a clean shutdown exits on its own first. Not for an embedding command.
@@ -310,6 +311,11 @@ function flatNumbers(obj: object): Record<string, number> {
   return out;
 }
 
+/** Every engine counter of the schema (src/schema.ts COUNTERS), by its stats key: a counter added there shows up here. */
+function engineCounters(capture: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(COUNTERS.map(({ name }) => [camelCase(name), capture?.[camelCase(name)] ?? 0]));
+}
+
 function summary(groups: Record<string, Record<string, number>>): Record<string, number> {
   const c = groups.capture ?? {};
   const p = groups.pipeline ?? {};
@@ -340,14 +346,18 @@ function startStatsLine(
   dashboard: Dashboard | undefined,
 ): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
-  const current = () => summary({ capture: capture.stats(), pipeline: { ...pipeline.stats() } });
+  const current = (captureStats = capture.stats()) => summary({ capture: captureStats, pipeline: { ...pipeline.stats() } });
   if (dashboard) timers.push(setInterval(() => dashboard.setStats(current()), 1000));
   if (intervalS > 0) {
     timers.push(
       setInterval(() => {
+        const captureStats = capture.stats();
         const inference = forecaster ? flatNumbers(forecaster.stats()) : undefined;
         const sinkBacklogBytes = Object.fromEntries(sinks.map((k) => [k.name, k.stats().backlogBytes ?? 0]));
-        logger.info({ ...current(), inference, sinkBacklogBytes, predictionsLate: pipeline.stats().predictionsLate }, 'stats');
+        logger.info(
+          { ...current(captureStats), engine: engineCounters(captureStats), inference, sinkBacklogBytes, predictionsLate: pipeline.stats().predictionsLate },
+          'stats',
+        );
       }, intervalS * 1000),
     );
   }

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { SeriesInfo } from '../features';
 import { TcpcastError } from '../errors';
+import { schemaDifferences, type CounterKey, type NativeSchema } from '../schema';
 
 /** Options exactly as native/addon.cc reads them; src/capture validates and defaults them first. */
 export interface NativeCaptureOptions {
@@ -62,24 +63,8 @@ export interface NativeQueueItem {
   warning?: string;
 }
 
-export interface NativeCounters {
-  frames: number;
-  tcpPackets: number;
-  notIp: number;
-  notTcp: number;
-  fragments: number;
-  truncated: number;
-  malformed: number;
-  unsupportedLink: number;
-  flowsCreated: number;
-  flowsEvictedIdle: number;
-  flowsTableFull: number;
-  flowsActive: number;
-  retransmissions: number;
-  ackRttSamples: number;
-  tsRttSamples: number;
-  windowsEmitted: number;
-}
+/** Every engine counter (src/schema.ts COUNTERS), keyed camelCase as addon.cc sets them. */
+export type NativeCounters = Record<CounterKey, number>;
 
 /** pcap_stats of one source (files report frames read as received). */
 export interface NativePcapStats {
@@ -127,6 +112,8 @@ export interface NativeAddon {
   listDevices(): DeviceInfo[];
   dropPrivileges(user: string): void;
   pcapVersion: string;
+  /** The window columns and counters this build was compiled with (native/schema.h). */
+  schema: NativeSchema;
   /** Opens every source (throws TcpcastError with a code); onReadable is called when the queue becomes non-empty. */
   CaptureHandle: new (options: NativeCaptureOptions, onReadable: () => void) => NativeCaptureHandle;
 }
@@ -146,6 +133,14 @@ export function native(): NativeAddon {
     throw new TcpcastError(
       `cannot load the native addon ${ADDON_PATH} (run npm run build:native): ${(err as Error).message}`,
       'ERR_ADDON_MISSING',
+    );
+  }
+  // A build from another schema would hand over values under the wrong column names: refuse it, naming the difference.
+  const diff = schemaDifferences(loaded.schema ?? { windowColumns: [], counters: [] });
+  if (diff.length > 0) {
+    throw new TcpcastError(
+      `the native addon ${ADDON_PATH} was built from another schema than this TypeScript (run npm run build): ${diff.slice(0, 5).join('; ')}${diff.length > 5 ? ` (+${diff.length - 5} more)` : ''}`,
+      'ERR_ADDON_SCHEMA',
     );
   }
   loaded.setErrorClass(TcpcastError);
