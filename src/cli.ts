@@ -29,19 +29,13 @@ export function buildProgram(): Command {
 
 /** What a bug report needs (tcpdump --version prints its libpcap the same way). */
 export function versionText(): string {
-  const lines = [`tcpcast ${require('../../package.json').version}`];
-  try {
-    lines.push(require('./native').native().pcapVersion);
-  } catch (err) {
-    lines.push(`libpcap: unknown (${(err as Error).message.split(':')[0]})`);
-  }
-  try {
-    lines.push(`onnxruntime-node ${require('onnxruntime-node/package.json').version}`);
-  } catch {
-    lines.push('onnxruntime-node: not installed');
-  }
-  lines.push(`Node.js ${process.version} (V8 ${process.versions.v8}, N-API ${process.versions.napi}) on ${process.platform}-${process.arch}`);
-  return lines.join('\n') + '\n';
+  const v = (require('./versions') as typeof import('./versions')).versionLabels();
+  return [
+    `tcpcast ${v.version}`,
+    `libpcap version ${v.libpcap}`,
+    `onnxruntime-node ${v.onnxruntime}`,
+    `Node.js ${v.node} (V8 ${process.versions.v8}, N-API ${process.versions.napi}) on ${process.platform}-${process.arch}`,
+  ].join('\n') + '\n';
 }
 
 /** Runs the CLI; errors become one line on stderr and a non-zero exit, never a stack dump. */

@@ -16,7 +16,8 @@ import { stopAtLimits } from '../capture/limits';
 import { applyCsvPlan, planCsvOutput, removeIfUnused, type CsvMode } from './csv-output';
 import { TcpcastError } from '../errors';
 import { COUNTERS, camelCase } from '../schema';
-import { createMetricsRegistry, startMetricsServer } from './metrics';
+import { createMetricsRegistry, startMetricsServer, type TcpcastMetrics } from './metrics';
+import { versionLabels } from '../versions';
 import { parseListenAddress } from './options';
 
 /** The model shipped with the package; used when --model is not given. */
@@ -120,8 +121,19 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     }
     const forecaster = opts.forecast ? await createForecaster(opts, logger) : undefined;
 
-    const pipeline = new Pipeline({ source: capture, sinks, forecaster, logger, windowMs: opts.windowMs });
-    const statsGroups = () => ({
+    // Metrics exist before the pipeline so the latency histograms see every close and every forecast call.
+    const metrics: TcpcastMetrics | undefined = opts.metrics
+      ? createMetricsRegistry((): Record<string, Record<string, number>> => statsGroups(), { sources: () => capture.detailedStats().pcap, build: buildLabels() })
+      : undefined;
+    const observed = metrics ? observeLatencies(metrics, source.mode === 'live') : undefined;
+    const pipeline = new Pipeline({
+      source: capture,
+      sinks: observed ? [...sinks, observed.sink] : sinks,
+      forecaster: forecaster && observed ? observed.timed(forecaster) : forecaster,
+      logger,
+      windowMs: opts.windowMs,
+    });
+    const statsGroups = (): Record<string, Record<string, number>> => ({
       capture: capture.stats(),
       pipeline: { ...pipeline.stats() },
       ...(forecaster ? { forecast: flatNumbers(forecaster.stats()) } : {}),
@@ -131,7 +143,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     let metricsServer: Server | undefined;
     if (opts.metrics) {
       const { host, port } = parseListenAddress(opts.metrics, '--metrics');
-      const started = await startMetricsServer(host, port, createMetricsRegistry(statsGroups));
+      const started = await startMetricsServer(host, port, metrics!.registry);
       metricsServer = started.server;
       logger.info({ url: started.url }, 'metrics listening');
     }
@@ -291,6 +303,42 @@ function finalSinkCounts(sinks: Sink[]): Record<string, Pick<SinkStats, 'written
     out[sink.name] = { written: s.written, dropped: s.dropped, rejected: s.rejected, backlogBytes: s.backlogBytes };
   }
   return out;
+}
+
+/** tcpcast_build_info's labels: what a bug report or a fleet inventory needs. */
+function buildLabels(): Record<string, string> {
+  return versionLabels();
+}
+
+/**
+ * The two latency histograms, observed without touching the pipeline: a sink at the end of the list sees each
+ * close when the pipeline hands it over (live: now minus the window's end), and the forecaster is wrapped.
+ */
+function observeLatencies(metrics: TcpcastMetrics, live: boolean): { sink: Sink; timed(f: Forecaster): Forecaster } {
+  const zero = { written: 0, dropped: 0, rejected: 0, backlogBytes: 0 };
+  const sink: Sink = {
+    name: 'metrics',
+    write(rows) {
+      // A replay's window ends are capture times, not now: only live closes have a latency to show.
+      if (!live || rows.length === 0) return;
+      const lateS = (Date.now() - Number(rows[0].windowEndNs / 1_000_000n)) / 1000;
+      if (lateS >= 0) metrics.windowCloseLatency.observe(lateS);
+    },
+    flush: async () => {},
+    close: async () => {},
+    stats: () => zero,
+  };
+  return {
+    sink,
+    timed(f: Forecaster): Forecaster {
+      const wrapped = Object.create(f) as Forecaster;
+      wrapped.predict = (batch) => {
+        const end = metrics.inferenceLatency.startTimer();
+        return f.predict(batch).finally(() => end());
+      };
+      return wrapped;
+    },
+  };
 }
 
 async function createForecaster(opts: DaemonOptions, logger: Logger): Promise<Forecaster | undefined> {
