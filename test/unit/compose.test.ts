@@ -19,6 +19,7 @@ interface ComposeService {
   volumes?: string[];
   network_mode?: string;
   cap_add?: string[];
+  cap_drop?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
@@ -61,7 +62,9 @@ describe('docker-compose.yml', () => {
     assert.equal(t.ports, undefined, 'host network: nothing to publish');
     assert.equal(t.build?.context, '.');
     const dockerfile = read(t.build?.dockerfile ?? 'Dockerfile');
-    assert.match(dockerfile, /^FROM node:20-bookworm/m);
+    assert.match(dockerfile, /^FROM node:(22|24)\.\d+\.\d+-bookworm AS build$/m, 'Node 22 or 24, pinned to a patch release');
+    assert.deepEqual(t.cap_drop, ['ALL']);
+    assert.match(dockerfile, /^USER node$/m, 'not root at run time');
     assert.match(dockerfile, /libpcap-dev/);
     assert.match(dockerfile, /npm ci/);
     assert.match(dockerfile, /npm run build/);
