@@ -1,5 +1,5 @@
 // The --influx-* flags shared by `run` and `replay`, and their translation into an InfluxSink (or none).
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { Errors } from '../errors';
 import { parsePositiveNumber } from '../options';
 import { hostname } from 'node:os';
@@ -18,6 +18,8 @@ export interface InfluxCliOptions {
   influxTokenFile?: string;
   influxMeasurement?: string;
   influxHostTag?: string;
+  /** --influx-tag key=value, repeatable: tags on every point (site, region), as Telegraf's global_tags. */
+  influxTag?: Record<string, string>;
   influxBatchMib?: number;
   influxBacklogMib?: number;
   influxFlushTimeoutS?: number;
@@ -39,6 +41,7 @@ export function addInfluxOptions(cmd: Command): Command {
     .addOption(new Option('--influx-token-file <path>', 'read the token from this file (default: $INFLUX_TOKEN); re-read after a 401/403').env('TCPCAST_INFLUX_TOKEN_FILE'))
     .addOption(new Option('--influx-measurement <name>', 'measurement name').env('TCPCAST_INFLUX_MEASUREMENT').default(INFLUX_DEFAULTS.measurement))
     .addOption(new Option('--influx-host-tag <name>', 'value of the host tag (default: this host name)').env('TCPCAST_INFLUX_HOST_TAG'))
+    .addOption(new Option('--influx-tag <key=value>', 'a tag on every point (e.g. site=ams1); repeat, or a comma list in the environment').env('TCPCAST_INFLUX_TAG').argParser(collectInfluxTags))
     .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').env('TCPCAST_INFLUX_BATCH_MIB').argParser(parsePositiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
     .addOption(
       new Option('--influx-backlog-mib <n>', 'unsent data kept during an outage, MiB; beyond it the oldest points are dropped and counted').env('TCPCAST_INFLUX_BACKLOG_MIB')
@@ -50,6 +53,21 @@ export function addInfluxOptions(cmd: Command): Command {
         .argParser(parsePositiveNumber('--influx-flush-timeout-s'))
         .default(INFLUX_DEFAULTS.flushTimeoutMs / 1000),
     );
+}
+
+/** Tag keys the writer sets itself (INFLUX_TAGS): a global tag may not shadow them. */
+const RESERVED_TAGS = new Set(['host', 'iface', 'series']);
+
+/** key=value[,key=value...] added to the tags seen so far; keys as Flux and InfluxQL take them unquoted. */
+export function collectInfluxTags(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const out = { ...(previous ?? {}) };
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(pair);
+    if (!m) throw new InvalidArgumentError(`--influx-tag expects key=value (key: letters, digits, _), got "${pair}"`);
+    if (RESERVED_TAGS.has(m[1])) throw new InvalidArgumentError(`--influx-tag: ${m[1]} is set by tcpcast itself (use --influx-host-tag for host)`);
+    out[m[1]] = m[2];
+  }
+  return out;
 }
 
 /** The sink configuration from parsed flags and the environment, or null when --influx-url is not given. */
@@ -78,6 +96,7 @@ export function influxConfigFromOptions(opts: InfluxCliOptions, env: NodeJS.Proc
     token: influxTokenSource({ tokenFile: opts.influxTokenFile, env, warn }),
     measurement: opts.influxMeasurement ?? INFLUX_DEFAULTS.measurement,
     host: opts.influxHostTag ?? hostname(),
+    globalTags: opts.influxTag ?? {},
     maxBatchBytes,
     maxBacklogBytes,
     flushTimeoutMs: Math.round((opts.influxFlushTimeoutS ?? INFLUX_DEFAULTS.flushTimeoutMs / 1000) * 1000),

@@ -135,7 +135,7 @@ export class InfluxSink implements Sink {
     for (const row of rows) {
       let line: string | undefined;
       try {
-        line = rowToLineProtocol(row, this.cfg.measurement, this.cfg.host);
+        line = rowToLineProtocol(row, this.cfg.measurement, this.cfg.host, this.cfg.globalTags);
       } catch {
         line = undefined;
       }
