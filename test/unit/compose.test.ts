@@ -147,6 +147,21 @@ describe('Grafana provisioning', () => {
     assert.deepEqual(dashboard.templating.list.map((v: { name: string }) => v.name).sort(), [...INFLUX_TAGS].sort());
   });
 
+  it('its variables are multi-select and refreshed on load only (no tag-query storm at 100 ms), and a fleet overview lists hosts x interfaces', () => {
+    for (const v of dashboard.templating.list as { name: string; multi: boolean; includeAll: boolean; refresh: number }[]) {
+      assert.equal(v.multi, true, v.name);
+      assert.equal(v.includeAll, true, v.name);
+      assert.equal(v.refresh, 1, `${v.name}: 1 = on dashboard load`);
+    }
+    const queries: string[] = dashboard.panels.flatMap((p: { targets: { query: string }[] }) => p.targets.map((t) => t.query));
+    // A multi-value variable only works through a regex match.
+    for (const q of queries) assert.doesNotMatch(q, /r\.(host|iface) == "\$/, q);
+    const fleet = dashboard.panels.find((p: { title: string }) => /^Fleet overview/.test(p.title));
+    assert.ok(fleet, 'a fleet overview panel');
+    assert.match(fleet.targets[0].query, /group\(columns: \["host", "iface", "_field"\]\)/);
+    assert.match(fleet.targets[0].query, /r\.series == "all"/, 'the link aggregate only: one row per host x interface, cheap at 100 ms');
+  });
+
   it('shows actual vs predicted once per series', () => {
     const perSeries = dashboard.panels.find((p: { repeat?: string }) => p.repeat === 'series');
     assert.ok(perSeries, 'a panel repeated per series');
