@@ -3,12 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from './errors';
+import { DEFAULT_WINDOW_MS } from '../capture/options';
 import { TARGET_MODES, type OutputMapping, type RobustScalerParams, type TargetMode } from './scaler';
 
 export const MODEL_FORMAT = 'tcpcast-forecast-model/1';
 export const MODEL_JSON = 'model.json';
 /** The capture engine's default window length; a daemon started with another window passes its own. */
-export const ENGINE_DEFAULT_WINDOW_MS = 50;
+export const ENGINE_DEFAULT_WINDOW_MS = DEFAULT_WINDOW_MS;
 
 export { TARGET_MODES, type TargetMode };
 /** Training losses (`training.loss` in model.json). */

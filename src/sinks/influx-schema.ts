@@ -37,8 +37,9 @@ const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS);
  * value (line protocol cannot carry NaN/Inf) leaves that field out of the point rather than the whole point.
  * The timestamp is the window end in ns, taken from the bigint's decimal string so no float ever rounds it.
  */
-export function rowToLineProtocol(row: WindowRow, measurement: string, host: string): string | undefined {
+export function rowToLineProtocol(row: WindowRow, measurement: string, host: string, globalTags: Record<string, string> = {}): string | undefined {
   const point = new Point(measurement).tag('host', host).tag('iface', row.iface).tag('series', row.series);
+  for (const [k, v] of Object.entries(globalTags)) point.tag(k, v);
   for (const [field, column] of VALUE_FIELD_ENTRIES) {
     const v = row.values[column];
     if (Number.isFinite(v)) point.floatField(field, v);

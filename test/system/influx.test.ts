@@ -54,8 +54,8 @@ describe('influx sink, v2 write API against VictoriaMetrics', () => {
     for (const rows of windows) sink.write(rows);
     await sink.close();
     const rows = windows.flat();
-    assert.equal(sink.stats().points_written, rows.length);
-    assert.equal(sink.stats().points_dropped, 0);
+    assert.equal(sink.stats().written, rows.length);
+    assert.equal(sink.stats().dropped, 0);
     assert.deepEqual(log.lines, []);
 
     for (const field of INFLUX_FIELDS) {
@@ -96,8 +96,8 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
     for (const rows of windows) sink.write(rows);
     await sink.flush();
     const rows = windows.flat();
-    assert.equal(sink.stats().points_written, rows.length);
-    assert.ok(sink.stats().batches_written > 1, 'several requests');
+    assert.equal(sink.stats().written, rows.length);
+    assert.ok(sink.stats().batchesWritten > 1, 'several requests');
     const got = await influxd.selectAll('tcs_v1', 'traffic_prediction');
     assert.equal(got.length, rows.length);
     const key = (time: string, series: string) => `${time}|${series}`;

@@ -143,10 +143,10 @@ describe('schema: every counter reaches /metrics', () => {
   it('each engine counter is exported under its name with its description as HELP', async () => {
     const { createMetricsRegistry } = await import('../../src/daemon/metrics');
     const capture = Object.fromEntries(COUNTERS.map((c, i) => [camelCase(c.name), i + 1]));
-    const registry = createMetricsRegistry(() => ({ capture }));
-    const text = await registry.metrics();
+    const metrics = createMetricsRegistry(() => ({ capture }));
+    const text = await metrics.registry.metrics();
     for (const c of COUNTERS) {
-      const help = text.split('\n').find((l) => l.startsWith(`# HELP tcpcast_capture_${c.name}`));
+      const help = text.split('\n').find((l: string) => l.startsWith(`# HELP tcpcast_engine_${c.name} `) || l.startsWith(`# HELP tcpcast_engine_${c.name}_total `));
       assert.ok(help, `a metric for ${c.name}`);
       assert.ok(help.endsWith(c.description), `HELP of ${c.name} is its description: ${help}`);
     }
