@@ -12,6 +12,7 @@ import { Pipeline } from '../pipeline';
 import { createLogger, type Logger, type LogLevel } from '../log';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
+import { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
 
 /** The model shipped with the package; used when --model is not given. */
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', '..', '..', 'model');
@@ -47,12 +48,7 @@ export interface DaemonHooks {
   onStarted?: (info: { dashboardUrl?: string }) => void;
 }
 
-/** Exit codes (README "Exit codes", --help): every row reached every sink. */
-export const EXIT_OK = 0;
-/** A source error (corrupt file, interface gone) or a failure before the run started (bad flag, unwritable output). */
-export const EXIT_ERROR = 1;
-/** The run completed but some sink lost rows (dropped, rejected, or still unwritten at the shutdown deadline), as rsync's partial transfer. */
-export const EXIT_SINK_LOSS = 3;
+export { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
 
 /** How long sinks get to flush within --shutdown-timeout: the rest is margin for closing servers and printing the final line. */
 export function sinkCloseBudgetMs(shutdownTimeoutMs: number): number {

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Errors } from '../errors';
+import { EXIT_CODES_HELP } from '../daemon/exit-codes';
 import type { Sink } from './sink';
 import type { SinkLogger } from './influx-config';
 import { addInfluxOptions, influxConfigFromOptions, type InfluxCliOptions } from './influx-options';
@@ -99,10 +100,10 @@ export const influxSinkKind: SinkKind = {
 /** Every sink the daemon can write to, in the order they receive rows. The dashboard is a server, wired apart. */
 export const SINK_KINDS: readonly SinkKind[] = [csvSinkKind, influxSinkKind];
 
-/** Declares every sink's flags (run, replay, demo). */
+/** Declares every sink's flags (run, replay, demo), and the exit codes that report whether the sinks got every row. */
 export function addSinkOptions(cmd: Command): Command {
   for (const kind of SINK_KINDS) kind.addOptions(cmd);
-  return cmd;
+  return cmd.addHelpText('after', EXIT_CODES_HELP);
 }
 
 /** Validates every sink's flags (before capture); returns the factories of the sinks that are on. */
