@@ -27,6 +27,8 @@ export interface DaemonOptions extends InfluxCliOptions {
   forecast: boolean;
   workers: number;
   dashboard: string | boolean;
+  dashboardAllowHost?: string[];
+  dashboardMaxClients?: number;
   metrics?: string;
   statsInterval: number;
   shutdownTimeout: number;
@@ -91,7 +93,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     let dashboard: Dashboard | undefined;
     if (dashboardAddress) {
       const { host, port } = dashboardAddress;
-      dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger });
+      dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger, allowHosts: opts.dashboardAllowHost, maxClients: opts.dashboardMaxClients });
       sinks.push(dashboard.sink);
       closers.push({ name: 'dashboard', close: () => dashboard!.close() });
     }
