@@ -1,6 +1,6 @@
 // The daemon behind `run` and `replay`: opens capture, drops privileges, builds forecaster and sinks, wires signals and stats.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
 import { Forecaster } from '../forecast';
@@ -63,6 +63,8 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
   // stop, and token files are read while we may still be root (--user).
   const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  // Absolute before any change of directory (--user works from /).
+  if (opts.model) opts = { ...opts, model: resolve(opts.model) };
   const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
   // Capture next: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
@@ -89,6 +91,12 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       const sink = prepared.open();
       sinks.push(sink);
       closers.push({ name: sink.name, close: () => sink.close(0) });
+    }
+    if (opts.user) {
+      // As daemon(3) does: work from / once the outputs are open, so nothing can land in the directory we were
+      // started from. onnxruntime's telemetry writes a ':memory:.ses' file into the working directory when it
+      // runs as a non-root user (seen with --user nobody); in / that user can write nothing.
+      process.chdir('/');
     }
     let dashboard: Dashboard | undefined;
     if (dashboardAddress) {

@@ -63,8 +63,9 @@ export const csvSinkKind: SinkKind = {
   name: 'csv',
   addOptions: (cmd) => cmd,
   fromOptions(opts, ctx) {
-    const path = opts.csv;
-    if (typeof path !== 'string' || path === '') return null;
+    if (typeof opts.csv !== 'string' || opts.csv === '') return null;
+    // Absolute: reopen (SIGHUP) must find the same file after the daemon changed directory (--user).
+    const path = resolve(opts.csv);
     checkWritableOutput(path, 'CSV output');
     return () => {
       // Loaded on use: the CSV writer pulls in csv-stringify.
