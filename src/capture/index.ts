@@ -3,6 +3,7 @@ import type { WindowBatch } from '../features';
 import { TcpcastError, withCallerStack } from '../errors';
 import { native, NativeCaptureHandle, NativeCaptureStats, NativeQueueItem, PacketBatch } from '../native';
 import { CaptureOptions, toNativeOptions } from './options';
+import { snaplenWarning } from './snaplen';
 
 export * from './options';
 export type { PacketBatch } from '../native';
@@ -18,12 +19,16 @@ export class Capture implements AsyncIterable<WindowBatch> {
   private ended = false;
   private stopRequested = false;
   private readonly onWarning: (message: string) => void;
+  /** The too-small-snaplen warning is said once per capture. */
+  private snaplenChecked = false;
+  private readonly snaplen?: number;
 
   /** Use openCapture(). */
   constructor(options: CaptureOptions) {
     const nativeOptions = toNativeOptions(options);
     this.live = nativeOptions.interfaces.length > 0;
     this.onWarning = options.onWarning ?? ((m) => process.emitWarning(m, 'TcpcastWarning'));
+    this.snaplen = options.snaplen;
     const addon = native();
     // The native side calls this (through a ThreadSafeFunction) when its queue becomes non-empty.
     this.handle = new addon.CaptureHandle(nativeOptions, () => this.wake());
@@ -51,8 +56,12 @@ export class Capture implements AsyncIterable<WindowBatch> {
         // Made while the consumer's next() is on the stack: a source error then points at the consumer's code.
         const site = new Error();
         const item = await this.nextItem();
-        if (!item) return;
+        if (!item) {
+          this.checkSnaplen();
+          return;
+        }
         if (item.warning) this.onWarning(item.warning);
+        this.checkSnaplen();
         yield item;
         if (item.error) {
           await this.stop();
@@ -63,6 +72,19 @@ export class Capture implements AsyncIterable<WindowBatch> {
       // A consumer that breaks out early stops the capture, so threads and the notify handle are released.
       if (!this.ended) await this.stop();
     }
+  }
+
+  private checkSnaplen(): void {
+    if (this.snaplenChecked) return;
+    const counters = this.handle.stats().counters;
+    const message = snaplenWarning(counters, this.snaplen);
+    if (!message) {
+      // Enough packets parsed fine: the snaplen is not the problem, stop asking.
+      if (counters.tcpPackets >= 5000) this.snaplenChecked = true;
+      return;
+    }
+    this.snaplenChecked = true;
+    this.onWarning(message);
   }
 
   private wake(): void {
