@@ -62,7 +62,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   const logger = createLogger(opts.logLevel);
   // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
   // stop, and token files are read while we may still be root (--user).
-  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger, user: opts.user });
   // Absolute before any change of directory (--user works from /).
   if (opts.model) opts = { ...opts, model: resolve(opts.model) };
   const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
