@@ -1,6 +1,6 @@
 // The daemon behind `run` and `replay`: opens capture, drops privileges, builds forecaster and sinks, wires signals and stats.
 import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
 import { Forecaster } from '../forecast';
@@ -19,6 +19,7 @@ import { COUNTERS, camelCase } from '../schema';
 import { createMetricsRegistry, startMetricsServer, type TcpcastMetrics } from './metrics';
 import { versionLabels } from '../versions';
 import { parseListenAddress } from './options';
+import { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
 
 /** The model shipped with the package; used when --model is not given. */
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', '..', '..', 'model');
@@ -33,6 +34,8 @@ export interface DaemonOptions extends InfluxCliOptions {
   forecast: boolean;
   workers: number;
   dashboard: string | boolean;
+  dashboardAllowHost?: string[];
+  dashboardMaxClients?: number;
   metrics?: string;
   statsInterval: number;
   shutdownTimeout: number;
@@ -63,12 +66,7 @@ export interface DaemonHooks {
   onStarted?: (info: { dashboardUrl?: string }) => void;
 }
 
-/** Exit codes (README "Exit codes", --help): every row reached every sink. */
-export const EXIT_OK = 0;
-/** A source error (corrupt file, interface gone) or a failure before the run started (bad flag, unwritable output). */
-export const EXIT_ERROR = 1;
-/** The run completed but some sink lost rows (dropped, rejected, or still unwritten at the shutdown deadline), as rsync's partial transfer. */
-export const EXIT_SINK_LOSS = 3;
+export { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
 
 /** How long sinks get to flush within --shutdown-timeout: the rest is margin for closing servers and printing the final line. */
 export function sinkCloseBudgetMs(shutdownTimeoutMs: number): number {
@@ -80,7 +78,9 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   const logger = createLogger(opts.logLevel, 'tcpcast', opts.logFormat);
   // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
   // stop, and token files are read while we may still be root (--user).
-  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger, user: opts.user });
+  // Absolute before any change of directory (--user works from /).
+  if (opts.model) opts = { ...opts, model: resolve(opts.model) };
   const csvPlan = typeof opts.csv === 'string' && opts.csv !== '' ? planCsvOutput(opts.csv, opts.csvMode) : undefined;
   const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
   // Capture next: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
@@ -110,6 +110,10 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     if (opts.user) {
       dropPrivileges(opts.user);
       logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture and the outputs');
+      // As daemon(3) does: work from / once the outputs are open, so nothing can land in the directory we were
+      // started from. onnxruntime's telemetry writes a ':memory:.ses' file into the working directory when it
+      // runs as a non-root user (seen with --user nobody); in / that user can write nothing.
+      process.chdir('/');
     }
     let dashboard: Dashboard | undefined;
     if (dashboardAddress) {
@@ -240,7 +244,14 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
  */
 async function startDashboardOrWarn(address: { host: string; port: number }, opts: DaemonOptions, logger: Logger): Promise<Dashboard | undefined> {
   try {
-    return await startDashboard({ host: address.host, port: address.port, windowMs: opts.windowMs, logger });
+    return await startDashboard({
+      host: address.host,
+      port: address.port,
+      windowMs: opts.windowMs,
+      logger,
+      allowHosts: opts.dashboardAllowHost,
+      maxClients: opts.dashboardMaxClients,
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (opts.dashboardRequired || (e.code !== 'EADDRINUSE' && e.code !== 'EACCES' && e.code !== 'EADDRNOTAVAIL')) {

@@ -42,6 +42,8 @@ export function addPipelineOptions(cmd: Command): Command {
     .addOption(new Option('--workers <n>', 'inference worker threads').env('TCPCAST_WORKERS').default(DEFAULT_WORKERS).argParser(parsePositiveInt('--workers')))
     .addOption(new Option('--dashboard [addr]', 'serve the live dashboard on ADDR:PORT').env('TCPCAST_DASHBOARD').default(DEFAULT_DASHBOARD_LISTEN))
     .addOption(new Option('--no-dashboard', 'do not serve the dashboard'))
+    .addOption(new Option('--dashboard-allow-host <name>', 'a host name (besides 127.0.0.1, [::1], localhost) a loopback dashboard answers to, e.g. behind a proxy; repeatable').env('TCPCAST_DASHBOARD_ALLOW_HOST').argParser((v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)]))
+    .addOption(new Option('--dashboard-max-clients <n>', 'dashboard pages streaming at once; more get HTTP 503').env('TCPCAST_DASHBOARD_MAX_CLIENTS').default(32).argParser(parsePositiveInt('--dashboard-max-clients')))
     .addOption(new Option('--metrics <addr>', 'serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9464)').env('TCPCAST_METRICS'))
     .addOption(new Option('--stats-interval <s>', 'seconds between stats log lines (0: never)').env('TCPCAST_STATS_INTERVAL').default(DEFAULT_STATS_INTERVAL_S).argParser(parseNonNegativeNumber('--stats-interval')))
     .addOption(new Option('--shutdown-timeout <s>', 'seconds to flush sinks on SIGINT/SIGTERM before giving up').env('TCPCAST_SHUTDOWN_TIMEOUT').default(DEFAULT_SHUTDOWN_TIMEOUT_S).argParser(parsePositiveNumber('--shutdown-timeout')))

@@ -25,7 +25,7 @@ describe('influx sink: unreachable server', () => {
     const s = sink.stats();
     assert.equal(s.written, 0);
     assert.equal(s.backlogPoints, 12);
-    assert.equal(s.last_error_status, 0);
+    assert.equal(s.lastErrorStatus, 0);
     assert.match(sink.lastError() ?? '', /ECONNREFUSED/);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0].level, 'warn');
@@ -58,7 +58,7 @@ describe('influx sink: wrong token', () => {
     const sink = new InfluxSink({ url: vm.url, api: 'v2', token: staticTokenSource('wrong'), host: 'h', ...FAST_RETRY }, log);
     for (const rows of syntheticRows(8, { seriesPerWindow: 4 })) sink.write(rows);
     await waitFor(() => sink.stats().batchesRetried >= 3, 'retries after 401');
-    assert.equal(sink.stats().last_error_status, 401);
+    assert.equal(sink.stats().lastErrorStatus, 401);
     assert.equal(sink.stats().written, 0);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0].obj.status, 401);
@@ -75,7 +75,7 @@ describe('influx sink: wrong token', () => {
     const windows = syntheticRows(20, { seriesPerWindow: 4 });
     for (const rows of windows) sink.write(rows);
     await waitFor(() => sink.stats().batchesRetried >= 2, 'retries after 401');
-    assert.equal(sink.stats().last_error_status, 401);
+    assert.equal(sink.stats().lastErrorStatus, 401);
     assert.equal((await influxd.selectAll('tcs_auth', 'traffic_prediction')).length, 0);
 
     writeFileSync(tokenFile, 'tcsadmin:right-password\n');
@@ -111,7 +111,7 @@ describe('influx sink: the server rejects the data (400)', () => {
     for (const rows of windows) sink.write(rows);
     await sink.flush();
     const s = sink.stats();
-    assert.equal(s.last_error_status, 400);
+    assert.equal(s.lastErrorStatus, 400);
     assert.equal(s.rejected, 6);
     assert.equal(s.batchesRetried, 0, 'a 400 is not retried');
     assert.equal(s.backlogPoints, 0);

@@ -125,7 +125,7 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
     sink.write(rows);
     await sink.close();
     sink.write(rows);
-    assert.equal(sink.stats().rows_after_close, 2);
+    assert.equal(sink.stats().rowsAfterClose, 2);
     const got = await influxd.selectAll('tcs_v1', 'tcs_nonfinite');
     assert.equal(got.length, 2);
     const bySeries = new Map(got.map((g) => [g.series, g]));

@@ -1,11 +1,11 @@
 // The --influx-* flags and token sources: parsed by a real commander program, token from env or file (never argv), re-read on rotation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { influxTokenSource } from '../../src/config/secrets';
+import { influxTokenSource, parseTokenFile } from '../../src/config/secrets';
 import { addInfluxOptions, createInfluxSink, influxConfigFromOptions, type InfluxCliOptions } from '../../src/sinks/influx-options';
 import { INFLUX_DEFAULTS, InfluxSink, MIB } from '../../src/sinks/influx';
 import { createLogger } from '../../src/log';
@@ -84,6 +84,29 @@ describe('influx token sources', () => {
       assert.equal(w2.length, 1, 'warns about a world-readable token file');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('trim one trailing newline only; refuse whitespace inside at start; warn about the real file mode, not a symlink', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tcs-secrets-'));
+    try {
+      assert.equal(parseTokenFile('tok\n', 'f'), 'tok');
+      assert.equal(parseTokenFile('tok\r\n', 'f'), 'tok');
+      assert.equal(parseTokenFile('tok', 'f'), 'tok');
+      assert.throws(() => parseTokenFile('tok\n\n', 'f'), /whitespace or control characters/);
+      assert.throws(() => parseTokenFile('to k\n', 'f'), /whitespace/);
+      const real = join(d, 'real');
+      writeFileSync(real, 'secret\n', { mode: 0o600 });
+      const link = join(d, 'link');
+      symlinkSync(real, link);
+      const warnings: string[] = [];
+      assert.equal(influxTokenSource({ tokenFile: link, env: {}, warn: (m) => warnings.push(m) }).read(), 'secret');
+      assert.equal(warnings.length, 0, 'a symlink (0777 itself) to a 0600 file is not "readable by others"');
+      chmodSync(real, 0o644);
+      influxTokenSource({ tokenFile: link, env: {}, warn: (m) => warnings.push(m) });
+      assert.equal(warnings.length, 1, 'the real file is what is warned about');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 
