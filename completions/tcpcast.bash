@@ -18,7 +18,7 @@ _tcpcast() {
       esac
       ;;
     demo)
-      opts="--trace --cc --flows --duration --delay-ms --queue --no-decap --vxlan-ports --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="--trace --cc --flows --duration --delay-ms --queue --no-decap --vxlan-ports --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --dashboard-allow-host --dashboard-max-clients --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
       --cc) COMPREPLY=($(compgen -W "cubic bbr reno" -- "$cur")); return ;;
       --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
@@ -26,7 +26,7 @@ _tcpcast() {
       --log-format) COMPREPLY=($(compgen -W "auto pretty json" -- "$cur")); return ;;
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;
       --trace|--csv|--model|--shutdown-timeout|--config|--influx-token-file|--influx-flush-timeout-s) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      --flows|--duration|--delay-ms|--queue|--vxlan-ports|--window-ms|--top-k|--max-flows|--workers|--dashboard|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
+      --flows|--duration|--delay-ms|--queue|--vxlan-ports|--window-ms|--top-k|--max-flows|--workers|--dashboard|--dashboard-allow-host|--dashboard-max-clients|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
       esac
       ;;
     devices)
@@ -64,18 +64,18 @@ _tcpcast() {
       esac
       ;;
     replay)
-      opts="--speed -c --count --duration --no-decap --vxlan-ports --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="--speed -c --count --duration --no-decap --vxlan-ports --window-ms --top-k --max-flows --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --dashboard-allow-host --dashboard-max-clients --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
       --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
       --log-level) COMPREPLY=($(compgen -W "fatal error warn info debug trace silent" -- "$cur")); return ;;
       --log-format) COMPREPLY=($(compgen -W "auto pretty json" -- "$cur")); return ;;
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;
       --csv|--model|--shutdown-timeout|--config|--influx-token-file|--influx-flush-timeout-s) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      --speed|-c|--count|--duration|--vxlan-ports|--window-ms|--top-k|--max-flows|--workers|--dashboard|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
+      --speed|-c|--count|--duration|--vxlan-ports|--window-ms|--top-k|--max-flows|--workers|--dashboard|--dashboard-allow-host|--dashboard-max-clients|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
       esac
       ;;
     run)
-      opts="-i --interface -s --snaplen -B --buffer-size --no-promisc --netns -c --count --duration --no-decap --vxlan-ports --window-ms --top-k --max-flows -r --read --user --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
+      opts="-i --interface -s --snaplen -B --buffer-size --no-promisc --netns -c --count --duration --no-decap --vxlan-ports --window-ms --top-k --max-flows -r --read --user --csv --csv-mode --no-csv --model --no-forecast --workers --dashboard --no-dashboard --dashboard-allow-host --dashboard-max-clients --metrics --stats-interval --shutdown-timeout --log-level --log-format --config --influx-url --influx-api --influx-org --influx-bucket --influx-retention-policy --influx-user --influx-token-file --influx-measurement --influx-host-tag --influx-tag --influx-batch-mib --influx-backlog-mib --influx-flush-timeout-s -h --help"
       case "$prev" in
       --csv-mode) COMPREPLY=($(compgen -W "append new rotate" -- "$cur")); return ;;
       --log-level) COMPREPLY=($(compgen -W "fatal error warn info debug trace silent" -- "$cur")); return ;;
@@ -83,7 +83,7 @@ _tcpcast() {
       --influx-api) COMPREPLY=($(compgen -W "v2 v1" -- "$cur")); return ;;
       -i|--interface) COMPREPLY=($(compgen -W "any $(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
       -r|--read|--csv|--model|--shutdown-timeout|--config|--influx-token-file|--influx-flush-timeout-s) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      -s|--snaplen|-B|--buffer-size|--netns|-c|--count|--duration|--vxlan-ports|--window-ms|--top-k|--max-flows|--user|--workers|--dashboard|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
+      -s|--snaplen|-B|--buffer-size|--netns|-c|--count|--duration|--vxlan-ports|--window-ms|--top-k|--max-flows|--user|--workers|--dashboard|--dashboard-allow-host|--dashboard-max-clients|--metrics|--stats-interval|--influx-url|--influx-org|--influx-bucket|--influx-retention-policy|--influx-user|--influx-measurement|--influx-host-tag|--influx-tag|--influx-batch-mib|--influx-backlog-mib) return ;;
       esac
       ;;
     train)
