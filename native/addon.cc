@@ -82,6 +82,7 @@ CaptureOptions to_options(const Napi::Object& o) {
   opt.engine.top_k = uint32_t(num(o, "topK", opt.engine.top_k));
   opt.engine.max_flows = uint32_t(num(o, "maxFlows", opt.engine.max_flows));
   opt.engine.idle_timeout_ns = int64_t(num(o, "idleTimeoutNs", double(opt.engine.idle_timeout_ns)));
+  opt.engine.half_open_timeout_ns = int64_t(num(o, "halfOpenTimeoutNs", double(opt.engine.half_open_timeout_ns)));
   opt.engine.per_packet = o.Get("perPacket").ToBoolean().Value();
   return opt;
 }
@@ -179,6 +180,7 @@ Napi::Object counters_object(Napi::Env env, const tcpcast::Counters& c) {
   set("unsupportedLink", c.unsupported_link);
   set("flowsCreated", c.flows_created);
   set("flowsEvictedIdle", c.flows_evicted_idle);
+  set("flowsEvictedHalfOpen", c.flows_evicted_half_open);
   set("flowsTableFull", c.flows_table_full);
   set("flowsActive", c.flows_active);
   set("retransmissions", c.retransmissions);

@@ -22,6 +22,7 @@ void add_counters(Counters* sum, const Counters& c) {
   sum->unsupported_link += c.unsupported_link;
   sum->flows_created += c.flows_created;
   sum->flows_evicted_idle += c.flows_evicted_idle;
+  sum->flows_evicted_half_open += c.flows_evicted_half_open;
   sum->flows_table_full += c.flows_table_full;
   sum->flows_active += c.flows_active;
   sum->retransmissions += c.retransmissions;

@@ -57,6 +57,7 @@ struct Counters {
   uint64_t unsupported_link = 0;
   uint64_t flows_created = 0;
   uint64_t flows_evicted_idle = 0;
+  uint64_t flows_evicted_half_open = 0;  // never carried data: timed out early, or gave way when the table was full
   uint64_t flows_table_full = 0;     // packets of flows not tracked because the table was full
   uint64_t flows_active = 0;
   uint64_t retransmissions = 0;

@@ -16,6 +16,8 @@ export const DEFAULT_WINDOW_MS = 50;
 export const DEFAULT_TOP_K = 20;
 export const DEFAULT_MAX_FLOWS = 65536;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Connections that never carried payload (SYN scans, stalled handshakes) are forgotten sooner, as conntrack does. */
+export const DEFAULT_HALF_OPEN_TIMEOUT_MS = 5_000;
 /** How often an idle live link closes its silent windows: well under a window, cheap (one poll timeout). */
 export const DEFAULT_TICK_MS = 10;
 export const DEFAULT_QUEUE_BATCHES = 64;
@@ -43,6 +45,8 @@ export interface CaptureOptions {
   topK?: number;
   maxFlows?: number;
   idleTimeoutMs?: number;
+  /** Eviction timeout of connections that never carried payload. */
+  halfOpenTimeoutMs?: number;
   /** Per-packet records (the `packets` command) in addition to windows. */
   perPacket?: boolean;
   tickMs?: number;
@@ -104,6 +108,7 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     topK: int('topK', o.topK, DEFAULT_TOP_K, 0, 100_000),
     maxFlows: int('maxFlows', o.maxFlows, DEFAULT_MAX_FLOWS, 1, 1 << 26),
     idleTimeoutNs: Math.round(real('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
+    halfOpenTimeoutNs: Math.round(real('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DEFAULT_HALF_OPEN_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     perPacket: o.perPacket ?? false,
   };
 }

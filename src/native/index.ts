@@ -20,6 +20,7 @@ export interface NativeCaptureOptions {
   topK: number;
   maxFlows: number;
   idleTimeoutNs: number;
+  halfOpenTimeoutNs: number;
   perPacket: boolean;
 }
 
@@ -73,6 +74,8 @@ export interface NativeCounters {
   unsupportedLink: number;
   flowsCreated: number;
   flowsEvictedIdle: number;
+  /** Connections that never carried payload, evicted after the short half-open timeout or to make room. */
+  flowsEvictedHalfOpen: number;
   flowsTableFull: number;
   flowsActive: number;
   retransmissions: number;
