@@ -49,6 +49,11 @@ export interface CaptureOptions {
   halfOpenTimeoutMs?: number;
   /** Per-packet records (the `packets` command) in addition to windows. */
   perPacket?: boolean;
+  /**
+   * With perPacket: the native side writes the `packets` TSV rows (src/capture/packet-tsv.ts's format) straight
+   * to this file descriptor and no packet batches reach JS. A closed pipe ends the capture quietly.
+   */
+  packetsFd?: number;
   tickMs?: number;
   /** Bound of the native queue, in batches: files wait when full, live drops the oldest batch (counted). */
   queueBatches?: number;
@@ -110,5 +115,6 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     idleTimeoutNs: Math.round(real('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     halfOpenTimeoutNs: Math.round(real('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DEFAULT_HALF_OPEN_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     perPacket: o.perPacket ?? false,
+    packetsFd: o.perPacket && o.packetsFd !== undefined ? int('packetsFd', o.packetsFd, -1, 0, 1 << 20) : -1,
   };
 }

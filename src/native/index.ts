@@ -21,6 +21,8 @@ export interface NativeCaptureOptions {
   maxFlows: number;
   idleTimeoutNs: number;
   halfOpenTimeoutNs: number;
+  /** Per-packet rows formatted natively straight to this file descriptor (-1: as batches to JS). */
+  packetsFd: number;
   perPacket: boolean;
 }
 
