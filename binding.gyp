@@ -14,6 +14,7 @@
         "native/source.cc",
         "native/netns.cc",
         "native/host.cc",
+        "native/packet_tsv.cc",
         "native/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -83,6 +83,8 @@ CaptureOptions to_options(const Napi::Object& o) {
   opt.engine.top_k = uint32_t(num(o, "topK", opt.engine.top_k));
   opt.engine.max_flows = uint32_t(num(o, "maxFlows", opt.engine.max_flows));
   opt.engine.idle_timeout_ns = int64_t(num(o, "idleTimeoutNs", double(opt.engine.idle_timeout_ns)));
+  opt.packets_fd = int(num(o, "packetsFd", -1));
+  opt.engine.half_open_timeout_ns = int64_t(num(o, "halfOpenTimeoutNs", double(opt.engine.half_open_timeout_ns)));
   opt.engine.per_packet = o.Get("perPacket").ToBoolean().Value();
   // Decapsulation: on unless decap is false; vxlanPorts (validated in TS) replaces the default port list.
   Napi::Value decap = o.Get("decap");

@@ -34,6 +34,9 @@ struct CaptureOptions {
   double speed = 0;                     // file replay pacing: 0 = as fast as possible, 1 = real time, N = N x
   int64_t tick_ns = 10 * NS_PER_MS;     // how often a live source advances its windows when the link is idle
   size_t queue_batches = 64;            // bound of the queue towards JS
+  // With engine.per_packet: write `tcpcast packets` rows to this descriptor (packet_tsv.h) instead of queueing
+  // PacketRecords for JS; -1 = queue them. A reader that goes away (EPIPE) ends the capture quietly.
+  int packets_fd = -1;
   EngineConfig engine;
 };
 

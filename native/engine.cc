@@ -16,7 +16,7 @@ constexpr int64_t MAX_TS_NS = int64_t{1} << 62;
 
 struct Engine::Impl {
   explicit Impl(const EngineConfig& c)
-      : config(c), flows(c.max_flows, c.idle_timeout_ns, &counters), windows(c, &flows, &counters) {
+      : config(c), flows(c.max_flows, c.idle_timeout_ns, &counters, c.half_open_timeout_ns), windows(c, &flows, &counters) {
     flows.set_end_hook(&Impl::on_flow_end, this);
   }
   static void on_flow_end(void* ctx, uint32_t id, const Flow& f, SeriesEndReason why) {

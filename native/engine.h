@@ -15,6 +15,7 @@ struct EngineConfig {
   uint32_t top_k = 20;                     // per-flow series for the K flows with the most bytes
   uint32_t max_flows = 65536;              // flow table bound; new flows beyond it are counted, not tracked
   int64_t idle_timeout_ns = 60 * NS_PER_S; // flows idle this long are evicted
+  int64_t half_open_timeout_ns = 5 * NS_PER_S;  // connections that never carried payload: evicted sooner
   bool per_packet = false;                 // fill PacketRecord for every TCP packet (the `packets` command)
   DecapConfig decap;                       // tunnels followed to the inner TCP connection (default: all, VXLAN 4789/8472)
 };

@@ -92,14 +92,15 @@ uint64_t next_pow2(uint64_t v) {
 
 }  // namespace
 
-FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters)
+FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters, int64_t half_open_timeout_ns)
     : max_flows_(max_flows == 0 ? 1 : max_flows),
       index_(static_cast<uint32_t*>(std::calloc(next_pow2(2ull * (max_flows == 0 ? 1 : max_flows)), sizeof(uint32_t)))),
-      lru_head_(NO_FLOW),
-      lru_tail_(NO_FLOW),
+      lru_head_{NO_FLOW, NO_FLOW},
+      lru_tail_{NO_FLOW, NO_FLOW},
       active_(0),
       next_stream_(0),
       idle_timeout_ns_(idle_timeout_ns),
+      half_open_timeout_ns_(half_open_timeout_ns),
       segments_total_(0),
       counters_(counters),
       end_hook_(nullptr),
@@ -167,7 +168,7 @@ uint32_t FlowTable::insert(const FlowKey& key, uint64_t hash, int64_t now_ns) {
   uint64_t pos = hash & index_mask_;
   while (index_[pos] != 0) pos = (pos + 1) & index_mask_;
   index_[pos] = id + 1;
-  lru_push_back(id);
+  lru_push_back(id, HALF_OPEN);
   active_++;
   return id;
 }
@@ -201,26 +202,34 @@ void FlowTable::end_flow(uint32_t id, SeriesEndReason why) {
 
 void FlowTable::lru_unlink(uint32_t id) {
   Flow& f = slots_[id];
-  if (f.lru_prev != NO_FLOW) slots_[f.lru_prev].lru_next = f.lru_next; else lru_head_ = f.lru_next;
-  if (f.lru_next != NO_FLOW) slots_[f.lru_next].lru_prev = f.lru_prev; else lru_tail_ = f.lru_prev;
+  uint8_t l = f.lru_list;
+  if (f.lru_prev != NO_FLOW) slots_[f.lru_prev].lru_next = f.lru_next; else lru_head_[l] = f.lru_next;
+  if (f.lru_next != NO_FLOW) slots_[f.lru_next].lru_prev = f.lru_prev; else lru_tail_[l] = f.lru_prev;
   f.lru_prev = f.lru_next = NO_FLOW;
 }
 
-void FlowTable::lru_push_back(uint32_t id) {
+void FlowTable::lru_push_back(uint32_t id, uint8_t list) {
   Flow& f = slots_[id];
-  f.lru_prev = lru_tail_;
+  f.lru_list = list;
+  f.lru_prev = lru_tail_[list];
   f.lru_next = NO_FLOW;
-  if (lru_tail_ != NO_FLOW) slots_[lru_tail_].lru_next = id; else lru_head_ = id;
-  lru_tail_ = id;
+  if (lru_tail_[list] != NO_FLOW) slots_[lru_tail_[list]].lru_next = id; else lru_head_[list] = id;
+  lru_tail_[list] = id;
+}
+
+void FlowTable::evict(uint32_t id, uint64_t* counter) {
+  end_flow(id, SeriesEndReason::evicted);
+  remove(id);
+  (*counter)++;
 }
 
 void FlowTable::expire(int64_t now_ns) {
   // Capture time is not monotonic (merged files, clock steps), so only clearly idle flows go.
-  while (lru_head_ != NO_FLOW && now_ns - slots_[lru_head_].last_ns > idle_timeout_ns_) {
-    uint32_t id = lru_head_;
-    end_flow(id, SeriesEndReason::evicted);
-    remove(id);
-    counters_->flows_evicted_idle++;
+  while (lru_head_[HALF_OPEN] != NO_FLOW && now_ns - slots_[lru_head_[HALF_OPEN]].last_ns > half_open_timeout_ns_) {
+    evict(lru_head_[HALF_OPEN], &counters_->flows_evicted_half_open);
+  }
+  while (lru_head_[ESTABLISHED] != NO_FLOW && now_ns - slots_[lru_head_[ESTABLISHED]].last_ns > idle_timeout_ns_) {
+    evict(lru_head_[ESTABLISHED], &counters_->flows_evicted_idle);
   }
   counters_->flows_active = active_;
 }
@@ -241,7 +250,12 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   uint64_t h = hash_key(key);
   uint32_t id = find(key, h);
   if (id == NO_FLOW) {
-    if (free_.empty() && slots_.size() >= max_flows_) expire(p.ts_ns);
+    if (free_.empty() && slots_.size() >= max_flows_) {
+      expire(p.ts_ns);
+      // Still full: the oldest connection that never carried data gives way (conntrack's early drop), so a
+      // flood of SYNs cannot keep a real connection out of the table.
+      if (free_.empty() && lru_head_[HALF_OPEN] != NO_FLOW) evict(lru_head_[HALF_OPEN], &counters_->flows_evicted_half_open);
+    }
     id = insert(key, h, p.ts_ns);
     if (id == NO_FLOW) {
       counters_->flows_table_full++;
@@ -257,9 +271,10 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   } else {
     Flow& f = slots_[id];
     if (p.ts_ns > f.last_ns) f.last_ns = p.ts_ns;
-    if (id != lru_tail_) {  // already the most recent: moving it would leave the list as it is
+    if (id != lru_tail_[f.lru_list]) {  // already the most recent: moving it would leave the list as it is
+      uint8_t list = f.lru_list;
       lru_unlink(id);
-      lru_push_back(id);
+      lru_push_back(id, list);
     }
   }
   Flow& f = slots_[id];
@@ -275,6 +290,8 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
       f.iface = iface_keep;
       f.stream = next_stream_++;
       f.first_ns = f.last_ns = p.ts_ns;
+      lru_unlink(id);
+      lru_push_back(id, HALF_OPEN);  // the new connection has carried nothing yet
       r->new_connection = true;
       counters_->flows_created++;
       counters_->flows_port_reused++;
@@ -326,6 +343,10 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   }
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
+  if (p.tcp_len != 0 && f.lru_list == HALF_OPEN) {
+    lru_unlink(id);
+    lru_push_back(id, ESTABLISHED);
+  }
   if (r->retransmission) counters_->retransmissions++;
   if (r->ack_rtt_ns >= 0) counters_->ack_rtt_samples++;
   if (r->ts_rtt_ns >= 0) counters_->ts_rtt_samples++;

@@ -100,8 +100,9 @@ struct Flow {
   uint32_t iface;            // caller's interface id of the first packet
   int64_t first_ns;
   int64_t last_ns;
-  uint32_t lru_prev;         // idle-eviction list, least recently seen first
+  uint32_t lru_prev;         // idle-eviction list (lru_list), least recently seen first
   uint32_t lru_next;
+  uint8_t lru_list;          // HALF_OPEN until a packet carries payload, then ESTABLISHED
   FlowDirection dir[2];
 
   uint64_t payload_bytes() const { return dir[0].payload_bytes + dir[1].payload_bytes; }
@@ -110,6 +111,13 @@ struct Flow {
     return dir[0].payload_bytes >= dir[1].payload_bytes ? dir[0].last_bif : dir[1].last_bif;
   }
 };
+
+// The two eviction lists: connections that never carried payload (a SYN scan, a handshake in progress) time
+// out after half_open_timeout_ns and give way first when the table is full; the others after idle_timeout_ns.
+constexpr uint8_t HALF_OPEN = 0;
+constexpr uint8_t ESTABLISHED = 1;
+// As Linux conntrack treats unreplied/unassured entries: short, so a scan cannot hold the table for a minute.
+constexpr int64_t DEFAULT_HALF_OPEN_TIMEOUT_NS = 5 * NS_PER_S;
 
 // What the table learned from one segment.
 struct SegmentResult {
@@ -130,7 +138,8 @@ using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow, Seri
 
 class FlowTable {
  public:
-  FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters);
+  FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* counters,
+            int64_t half_open_timeout_ns = DEFAULT_HALF_OPEN_TIMEOUT_NS);
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
@@ -140,10 +149,11 @@ class FlowTable {
   }
 
   // Runs one TCP segment through the table. Returns false (and result->flow == NO_FLOW) when the
-  // table is full; evicts idle flows first.
+  // table is full: before giving up it evicts idle flows, then the oldest half-open connection.
   bool update(const PacketView& pkt, uint32_t iface, SegmentResult* result);
 
-  // Evicts flows not seen for idle_timeout_ns before now_ns.
+  // Evicts half-open connections not seen for half_open_timeout_ns before now_ns, and the others not seen for
+  // idle_timeout_ns. Costs O(evicted): each list is in last-seen order.
   void expire(int64_t now_ns);
 
   const Flow& flow(uint32_t id) const { return slots_[id]; }
@@ -157,7 +167,8 @@ class FlowTable {
   void end_flow(uint32_t id, SeriesEndReason why);
   void reset_flow(Flow& f);
   void lru_unlink(uint32_t id);
-  void lru_push_back(uint32_t id);
+  void lru_push_back(uint32_t id, uint8_t list);
+  void evict(uint32_t id, uint64_t* counter);
   void analyze(Flow& f, int d, const PacketView& p, SegmentResult* r);
   void process_acks(FlowDirection& rev, uint32_t ack, int64_t ts_ns, SegmentResult* r);
   void ts_rtt(Flow& f, int d, const PacketView& p, SegmentResult* r);
@@ -174,11 +185,12 @@ class FlowTable {
   std::unique_ptr<uint32_t[], FreeDeleter> index_;
   uint64_t index_mask_;
   std::vector<uint32_t> free_;    // free slot ids
-  uint32_t lru_head_;
-  uint32_t lru_tail_;
+  uint32_t lru_head_[2];          // by lru_list
+  uint32_t lru_tail_[2];
   uint32_t active_;
   uint32_t next_stream_;
   int64_t idle_timeout_ns_;
+  int64_t half_open_timeout_ns_;
   uint64_t segments_total_;
   Counters* counters_;
   FlowEndHook end_hook_;

@@ -67,6 +67,7 @@ std::string basename_of(const std::string& path) {
 Source::Source(Capture* owner, const CaptureOptions& options, std::string name, bool live)
     : owner_(owner), options_(options), name_(std::move(name)), live_(live), engine_(options.engine) {
   pending_.reset(new Batch);
+  if (options.engine.per_packet && options.packets_fd >= 0) tsv_.reset(new PacketTsvWriter(options.packets_fd));
   stats_.source = name_;
   stats_.live = live_;
 }
@@ -204,6 +205,10 @@ void Source::run() {
   }
   pending_->warning = warning_;  // delivered with the first batch; not fatal
   CaptureError err = live_ ? run_live() : run_file();
+  if (tsv_) {
+    tsv_->flush();
+    if (err.ok() && !tsv_->error().empty()) err = {"ERR_OUTPUT", tsv_->error()};
+  }
   engine_.finish();
   collect();
   refresh_stats(true);
@@ -332,7 +337,13 @@ void Source::handle_packet(const pcap_pkthdr* hdr, const u_char* data, int64_t t
   bool have = engine_.process(linktype_, data, hdr->caplen, hdr->len, ts_ns, iface,
                               options_.engine.per_packet ? &record : nullptr);
   if (engine_.counters().windows_emitted != emitted_before) collect();
-  if (have && options_.engine.per_packet) pending_->packets.push_back(record);
+  if (have && options_.engine.per_packet) {
+    if (!tsv_) {
+      pending_->packets.push_back(record);
+    } else if (!tsv_->write(record)) {
+      owner_->stop();  // the reader is gone (or the disk is full): nothing more can be delivered
+    }
+  }
 }
 
 void Source::cache_iface_names() {

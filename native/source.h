@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "packet_tsv.h"
 #include "types.h"
 
 namespace tcpcast {
@@ -58,6 +59,7 @@ class Source {
   std::string name_;
   bool live_;
   Engine engine_;
+  std::unique_ptr<PacketTsvWriter> tsv_;  // rows straight to options_.packets_fd (the packets command)
   std::unique_ptr<char[]> file_buffer_;  // stdio buffer of the file handle (~Source closes the handle before members go)
   pcap_t* handle_ = nullptr;
   int linktype_ = -1;

@@ -3,9 +3,10 @@
 //
 // Why the top-K rule looks like this: a series must not flap in and out as byte counts cross each other, and
 // there must never be more than K connection series. So a connection gets a series at a window close when a
-// slot is free (largest cumulative payload first among the connections seen in that window) and keeps it
-// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS. Every end is
-// reported (take_ended_series, with its reason) so the layers above forget the series at once.
+// slot is free (largest cumulative payload first among the connections seen in that window that have carried
+// payload) and keeps it until the connection ends (idle eviction, port reuse) or is silent for
+// FLOW_SERIES_IDLE_NS. Every end is reported (take_ended_series, with its reason) so the layers above forget the
+// series at once.
 #include "window.h"
 
 #include <arpa/inet.h>
@@ -191,7 +192,9 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   }
   if (st.series != NO_FLOW) {
     account(&series_[st.series], p, r);
-  } else if (flow_series_active_ < config_.top_k) {
+  } else if (flow_series_active_ < config_.top_k && f.payload_bytes() != 0) {
+    // A connection that never carried payload (a SYN of a scan, a handshake) is no candidate: K series of
+    // empty connections would hold every slot while the scan lasts, and tell nothing about throughput.
     consider_candidate(r.flow, f);
   }
 }

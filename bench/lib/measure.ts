@@ -5,7 +5,7 @@
 // ignores SIGINT and dies on SIGTERM without writing the rusage, so a stop signal goes to its child (the
 // measured program itself: `ip netns exec` execs into it), found through /proc by parent pid.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GNU_TIME } from './runner';
@@ -28,7 +28,36 @@ export interface RunningCommand {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
   /** Sends `signal` to the measured program (not to GNU time). */
   signal(signal: NodeJS.Signals): void;
+  /** GNU time's pid: the measured program and whatever it starts are its descendants (see treeCpuNs). */
+  readonly pid: number | undefined;
   readonly done: Promise<MeasuredRun>;
+}
+
+/**
+ * CPU time so far of every thread of pid and its descendants, in nanoseconds (/proc/TID/schedstat), to sample
+ * around an interval: GNU time's rusage covers the whole run (start-up and shutdown too) in 10 ms steps, too
+ * coarse for microseconds per packet. Threads that ended before a sample are not counted in it.
+ */
+export function treeCpuNs(pid: number): number {
+  let total = 0;
+  const walk = (p: number): void => {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        total += Number(readFileSync(`/proc/${p}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        for (const c of readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
+      } catch {
+        /* the thread ended meanwhile */
+      }
+    }
+  };
+  walk(pid);
+  return total;
 }
 
 /** The first child of pid (GNU time's only child is the measured program). */
@@ -89,6 +118,7 @@ export function startMeasured(argv: string[], opts: { timeoutS?: number; env?: N
   });
   return {
     done,
+    pid: child.pid,
     signal(sig: NodeJS.Signals): void {
       const inner = child.pid !== undefined ? childOf(child.pid) : undefined;
       if (inner) process.kill(inner, sig);

@@ -50,7 +50,9 @@ TEST(engine_per_packet_off_and_window_calls) {
   e.take_new_series(&s);
   CHECK(w.empty());
   CHECK(s.empty());
-  tt::Bytes f = tt::eth_frame(tt::Seg());
+  tt::Seg seg;
+  seg.payload = 100;  // a connection that carried data (half-open ones are no series candidates)
+  tt::Bytes f = tt::eth_frame(seg);
   PacketRecord r;
   CHECK(!e.process(LINK_EN10MB, f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()),
                    100 * NS_PER_S + 1, 3, &r));

@@ -270,6 +270,7 @@ TEST(flow_idle_eviction_and_table_full) {
   cfg.idle_timeout_ns = 10 * NS_PER_S;
   Conv c(cfg);
   Seg s = c.c2s;
+  s.payload = 10;  // connections that carried data: half-open ones would give way (see the next test)
   s.sport = 1;
   CHECK_EQ(c.send(s, T0).stream, 0u);
   s.sport = 2;
@@ -288,6 +289,61 @@ TEST(flow_idle_eviction_and_table_full) {
   // advance() evicts without traffic.
   c.engine.advance(T0 + 30 * NS_PER_S);
   CHECK_EQ(c.engine.counters().flows_active, 0u);
+}
+
+// Half-open connections (never carried payload) time out after half_open_timeout_ns, long before the idle timeout,
+// and give way to a new connection when the table is full; connections with data keep their slots.
+TEST(flow_half_open_timeout_and_early_drop) {
+  EngineConfig cfg = Conv::config();
+  cfg.max_flows = 3;
+  cfg.idle_timeout_ns = 60 * NS_PER_S;
+  cfg.half_open_timeout_ns = 5 * NS_PER_S;
+  Conv c(cfg);
+  Seg syn = c.c2s;
+  syn.flags = TCP_SYN;
+  syn.sport = 1;
+  c.send(syn, T0);                       // half-open
+  Seg data = c.c2s;
+  data.payload = 100;
+  data.sport = 2;
+  c.send(data, T0);                      // carried data
+  CHECK_EQ(c.engine.counters().flows_active, 2u);
+  c.engine.advance(T0 + 4 * NS_PER_S);   // not yet
+  CHECK_EQ(c.engine.counters().flows_active, 2u);
+  c.engine.advance(T0 + 6 * NS_PER_S);   // the SYN-only connection goes; the other stays
+  CHECK_EQ(c.engine.counters().flows_active, 1u);
+  CHECK_EQ(c.engine.counters().flows_evicted_half_open, 1u);
+  CHECK_EQ(c.engine.counters().flows_evicted_idle, 0u);
+
+  // A SYN that later carries data is no longer half-open: it lives to the idle timeout.
+  syn.sport = 3;
+  c.send(syn, T0 + 7 * NS_PER_S);
+  Seg more = syn;
+  more.flags = TCP_ACK | TCP_PSH;
+  more.seq = syn.seq + 1;
+  more.payload = 10;
+  c.send(more, T0 + 7 * NS_PER_S);
+  c.engine.advance(T0 + 20 * NS_PER_S);
+  CHECK_EQ(c.engine.counters().flows_active, 2u);
+
+  // Table full (two established + one half-open): a new connection takes the half-open one's slot at once.
+  syn.sport = 4;
+  c.send(syn, T0 + 21 * NS_PER_S);
+  CHECK_EQ(c.engine.counters().flows_active, 3u);
+  syn.sport = 5;
+  CHECK_EQ(c.send(syn, T0 + 21 * NS_PER_S + 1).stream, 4u);  // tracked (streams 0..3 came before)
+  CHECK_EQ(c.engine.counters().flows_evicted_half_open, 2u);
+  CHECK_EQ(c.engine.counters().flows_table_full, 0u);
+  // Full of established connections and the newest half-open one: that one gives way again, never an established one.
+  data.sport = 6;
+  CHECK_EQ(c.send(data, T0 + 21 * NS_PER_S + 2).stream, 5u);
+  CHECK_EQ(c.engine.counters().flows_evicted_half_open, 3u);
+  // Now all three carried data: a newcomer is not tracked.
+  syn.sport = 7;
+  CHECK_EQ(c.send(syn, T0 + 21 * NS_PER_S + 3).stream, 0xffffffffu);
+  CHECK_EQ(c.engine.counters().flows_table_full, 1u);
+  const Counters& k = c.engine.counters();
+  CHECK_EQ(k.flows_created - k.flows_evicted_idle - k.flows_evicted_half_open, k.flows_active);
 }
 
 TEST(flow_zero_window_probe_not_retransmission) {

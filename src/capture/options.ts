@@ -17,6 +17,8 @@ export const DEFAULT_WINDOW_MS = 50;
 export const DEFAULT_TOP_K = 20;
 export const DEFAULT_MAX_FLOWS = 65536;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Connections that never carried payload (SYN scans, stalled handshakes) are forgotten sooner, as conntrack does. */
+export const DEFAULT_HALF_OPEN_TIMEOUT_MS = 5_000;
 /** How often an idle live link closes its silent windows: well under a window, cheap (one poll timeout). */
 export const DEFAULT_TICK_MS = 10;
 export const DEFAULT_QUEUE_BATCHES = 64;
@@ -48,8 +50,15 @@ export interface CaptureOptions {
   topK?: number;
   maxFlows?: number;
   idleTimeoutMs?: number;
+  /** Eviction timeout of connections that never carried payload. */
+  halfOpenTimeoutMs?: number;
   /** Per-packet records (the `packets` command) in addition to windows. */
   perPacket?: boolean;
+  /**
+   * With perPacket: the native side writes the `packets` TSV rows (src/capture/packet-tsv.ts's format) straight
+   * to this file descriptor and no packet batches reach JS. A closed pipe ends the capture quietly.
+   */
+  packetsFd?: number;
   tickMs?: number;
   /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection; default true. */
   decap?: boolean;
@@ -147,8 +156,10 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     topK: int('topK', o.topK, DEFAULT_TOP_K, 0, 100_000),
     maxFlows: int('maxFlows', o.maxFlows, DEFAULT_MAX_FLOWS, 1, 1 << 26),
     idleTimeoutNs: Math.round(real('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
+    halfOpenTimeoutNs: Math.round(real('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DEFAULT_HALF_OPEN_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     perPacket: o.perPacket ?? false,
     decap: o.decap ?? true,
     vxlanPorts: vxlanPorts(o.vxlanPorts),
+    packetsFd: o.perPacket && o.packetsFd !== undefined ? int('packetsFd', o.packetsFd, -1, 0, 1 << 20) : -1,
   };
 }

@@ -1,22 +1,18 @@
 // `tcpcast packets FILE [BPF...]`: one TSV row per TCP packet in tshark's field layout (see src/capture/packet-tsv.ts).
 import type { Command } from 'commander';
 import { openCapture } from '../capture';
-import { PacketTsvFormatter } from '../capture/packet-tsv';
-import { ChunkWriter } from '../capture/write-stream';
 import { addDecapOptions, type DecapFlags } from '../capture/options';
 
+const STDOUT_FD = 1;
+
 export async function runPackets(file: string, bpf: string[], decap: DecapFlags = { decap: true }): Promise<void> {
-  const out = new ChunkWriter(process.stdout);
-  // Formatting is slower than reading, so a file reader only waits at the queue bound: 4 batches of 8192 packets
-  // keep it busy; the default 64 (sized for live bursts) held ~90 MB of records that nobody needed yet.
-  const capture = openCapture({ files: [file], bpf: bpf.length ? bpf : undefined, perPacket: true, queueBatches: 4,
+  // The rows are formatted natively and written straight to stdout's descriptor (native/packet_tsv.cc, the same
+  // bytes as PacketTsvFormatter): no per-packet record crosses into JS, and memory stays constant. A reader
+  // that closes the pipe (| head) ends the capture quietly. Only the queue's end (and errors) come here.
+  // topK 0: the window batches still reach JS (and are dropped there); per-connection series would only cost memory.
+  const capture = openCapture({ files: [file], bpf: bpf.length ? bpf : undefined, perPacket: true, packetsFd: STDOUT_FD, queueBatches: 4, topK: 0,
     decap: decap.decap, vxlanPorts: decap.vxlanPorts, onWarning: (m) => process.stderr.write(`tcpcast: ${m}\n`) });
-  const formatter = new PacketTsvFormatter();
-  for await (const batch of capture.packetBatches()) {
-    await out.write(formatter.format(batch));
-    if (out.closedByReader) break;
-  }
-  await out.end();
+  for await (const batch of capture.packetBatches()) void batch; // none arrive: the rows went to stdout
 }
 
 export function register(program: Command): void {

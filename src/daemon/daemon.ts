@@ -78,7 +78,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
   const logger = createLogger(opts.logLevel, 'tcpcast', opts.logFormat);
   // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
   // stop, and token files are read while we may still be root (--user).
-  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger, user: opts.user });
+  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
   // Absolute before any change of directory (--user works from /).
   if (opts.model) opts = { ...opts, model: resolve(opts.model) };
   const csvPlan = typeof opts.csv === 'string' && opts.csv !== '' ? planCsvOutput(opts.csv, opts.csvMode) : undefined;

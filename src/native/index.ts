@@ -21,6 +21,9 @@ export interface NativeCaptureOptions {
   topK: number;
   maxFlows: number;
   idleTimeoutNs: number;
+  halfOpenTimeoutNs: number;
+  /** Per-packet rows formatted natively straight to this file descriptor (-1: as batches to JS). */
+  packetsFd: number;
   perPacket: boolean;
   /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection. */
   decap: boolean;

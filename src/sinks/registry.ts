@@ -4,10 +4,9 @@
 // plus one entry in SINK_KINDS below. Building is in two steps because of privileges: fromOptions() runs BEFORE
 // the capture starts and before root is dropped (--user): it validates the flags, checks that outputs can be
 // written and reads secrets (a root-only 0600 token file stays usable), so a bad output fails fast with
-// ERR_OUTPUT and no capture to stop. The factory it returns opens the sink after the drop, so files are created
-// by the user that will write them.
+// ERR_OUTPUT and no capture to stop. The daemon calls the factory it returns before the drop too, so files
+// are opened as root and kept open (tcpdump -Z's order): `--user nobody` works from a root-owned directory.
 import type { Command } from 'commander';
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Errors } from '../errors';
@@ -19,11 +18,9 @@ import { addInfluxOptions, influxConfigFromOptions, type InfluxCliOptions } from
 export interface SinkContext {
   logger: SinkLogger;
   env?: NodeJS.ProcessEnv;
-  /** --user: outputs are opened after the drop, so they must be writable by this user, not by root. */
-  user?: string;
 }
 
-/** Opens the sink (after the privilege drop). */
+/** Opens the sink (before the privilege drop: the descriptor is kept). */
 export type SinkFactory = () => Sink;
 
 export interface SinkKind {
@@ -38,12 +35,8 @@ export interface SinkKind {
  * Throws ERR_OUTPUT unless `path` can be appended to: an existing writable file (or device), or a new name in an
  * existing writable directory. Checked before a capture starts so a typo fails in milliseconds, not after setup.
  */
-export function checkWritableOutput(path: string, what: string, user?: string): void {
+export function checkWritableOutput(path: string, what: string): void {
   const abs = resolve(path);
-  if (user !== undefined && process.getuid?.() === 0) {
-    checkWritableAs(abs, path, what, user);
-    return;
-  }
   try {
     const st = statSync(abs);
     if (st.isDirectory()) throw Errors.output(`${what} ${path} is a directory`);
@@ -65,49 +58,6 @@ export function checkWritableOutput(path: string, what: string, user?: string): 
   }
 }
 
-/** Who `user` is (uid, gids), from id(1): node has no getpwnam, and this runs once at start. */
-function idsOf(user: string): { uid: number; gids: number[] } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gids = execFileSync('id', ['-G', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).map(Number);
-    return { uid, gids };
-  } catch {
-    return undefined; // an unknown user fails at the privilege drop, with its own message
-  }
-}
-
-/** Permission bits as `user` would meet them (we are root, so access(2) would say yes to everything). */
-function checkWritableAs(abs: string, path: string, what: string, user: string): void {
-  const ids = idsOf(user);
-  if (!ids) return;
-  const can = (st: { uid: number; gid: number; mode: number }, bits: number): boolean => {
-    if (ids.uid === 0) return true;
-    const shift = st.uid === ids.uid ? 6 : ids.gids.includes(st.gid) ? 3 : 0;
-    return ((st.mode >> shift) & bits) === bits;
-  };
-  // Every directory on the way must be searchable by the user.
-  const parts = dirname(abs).split('/').filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const dir = '/' + parts.slice(0, i).join('/');
-    let st;
-    try {
-      st = statSync(dir);
-    } catch (err) {
-      throw Errors.output(`cannot create ${what} ${path}: ${(err as Error).message}`);
-    }
-    if (!st.isDirectory()) throw Errors.output(`cannot create ${what} ${path}: ${dir} is not a directory`);
-    if (!can(st, 1)) throw Errors.output(`${what} ${path}: user ${user} (--user) cannot enter ${dir}`);
-  }
-  try {
-    const st = statSync(abs);
-    if (st.isDirectory()) throw Errors.output(`${what} ${path} is a directory`);
-    if (!can(st, 2)) throw Errors.output(`${what} ${path}: user ${user} (--user) cannot write it`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    if (!can(statSync(dirname(abs)), 3)) throw Errors.output(`${what} ${path}: user ${user} (--user) cannot create files in ${dirname(abs)}`);
-  }
-}
-
 /** --csv PATH (declared with the pipeline flags in src/daemon/options.ts, which `windows` shares the meaning of). */
 export const csvSinkKind: SinkKind = {
   name: 'csv',
@@ -116,7 +66,7 @@ export const csvSinkKind: SinkKind = {
     if (typeof opts.csv !== 'string' || opts.csv === '') return null;
     // Absolute: reopen (SIGHUP) must find the same file after the daemon changed directory (--user).
     const path = resolve(opts.csv);
-    checkWritableOutput(path, 'CSV output', ctx.user);
+    checkWritableOutput(path, 'CSV output');
     return () => {
       // Loaded on use: the CSV writer pulls in csv-stringify.
       const { CsvSink } = require('./csv') as typeof import('./csv');

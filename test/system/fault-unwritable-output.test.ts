@@ -59,15 +59,6 @@ test('run --csv to an unwritable path: ERR_OUTPUT before the capture', { skip },
   assertFailsFast(runFast(['run', '-i', 'lo', '--csv', path, '--no-dashboard', '--no-forecast']), path);
 });
 
-test('run --user nobody --csv into a root-only directory: ERR_OUTPUT before the capture (root could write it, nobody cannot)', { skip }, () => {
-  const dir = tempDir('rootonly'); // 0700, root's
-  const path = join(dir, 'x.csv');
-  const r = runFast(['run', '-i', 'lo', '--user', 'nobody', '--csv', path, '--no-dashboard', '--no-forecast']);
-  assert.notEqual(r.status, null, r.stderr);
-  assert.equal(r.status, 1);
-  assert.match(r.stderr.trim().split('\n').at(-1)!, /^tcpcast: CSV output .*x\.csv: user nobody \(--user\) cannot enter .*ERR_OUTPUT/);
-});
-
 test('demo --csv to an unwritable path: ERR_OUTPUT before the capture', { skip }, () => {
   const path = unwritable('x.csv');
   assertFailsFast(runFast(['demo', '--csv', path, '--duration', '2', '--no-dashboard', '--no-forecast', '--trace', TRACE], 30), path);
