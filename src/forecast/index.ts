@@ -1,6 +1,7 @@
 // Public surface of the forecasting area: what the pipeline, commands and bench import.
 export { Forecaster, type ForecasterOptions, type ForecastStats } from './forecaster';
 export { ForecastError, type ForecastErrorCode } from './errors';
+export { TcpcastError } from '../errors';
 export { loadModel, checkEngineCompatibility, validateModelSpec, ENGINE_DEFAULT_WINDOW_MS, MODEL_FORMAT, type ModelSpec } from './spec';
 export { SequenceBuffers } from './sequences';
 export { InferencePool, type PoolStats } from './pool';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WINDOW_VALUE_COLUMNS, type WindowBatch } from '../../src/features';
-import { Forecaster, ForecastError } from '../../src/forecast';
+import { Forecaster, TcpcastError } from '../../src/forecast';
 import type { ModelSpec } from '../../src/forecast/spec';
 import { F, makeModelDir, SEQ, tfjsReferenceMbps } from '../fixtures/forecast/model-helper';
 
@@ -108,15 +108,30 @@ describe('Forecaster through the pool', () => {
     }
   });
 
-  it('refuses a model whose feature order or window length differs from the engine', async () => {
+  it('gathers the columns a model reads by name, in its order, and refuses only a column the engine lacks or another window', async () => {
     const bad = join(dir, 'bad');
     await makeModelDir(bad);
     const good = JSON.parse(readFileSync(join(bad, 'model.json'), 'utf8')) as ModelSpec;
+    // The network reads delay first and size second: the buffers must gather by name, not copy the row prefix.
     const swapped = [...good.features];
     [swapped[0], swapped[1]] = [swapped[1], swapped[0]];
-    for (const variant of [{ ...good, features: swapped }, { ...good, window_ms: 100 }]) {
+    writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...good, features: swapped }));
+    const f0 = await Forecaster.create({ modelDir: bad });
+    try {
+      let preds = new Map<number, number>();
+      for (let t = 0; t < SEQ; t++) preds = await f0.predict(closeBatch([4], t));
+      const byName = history(4, SEQ - 1).map((row) => swapped.map((name) => row[good.features.indexOf(name)]));
+      const reference = tfjsReferenceMbps(model, { ...spec, features: swapped }, [byName]);
+      assert.ok(Math.abs(preds.get(4)! - reference[0]) <= 1e-4 * spec.scaler.target.scale[0], `${preds.get(4)} vs ${reference[0]}`);
+    } finally {
+      await f0.close();
+    }
+    for (const variant of [{ ...good, features: [...good.features.slice(1), 'no_such_column'] }, { ...good, window_ms: 100 }]) {
       writeFileSync(join(bad, 'model.json'), JSON.stringify(variant));
-      await assert.rejects(Forecaster.create({ modelDir: bad }), (err: unknown) => err instanceof ForecastError && err.code === 'TCM_SPEC_MISMATCH');
+      await assert.rejects(
+        Forecaster.create({ modelDir: bad }),
+        (err: unknown) => err instanceof TcpcastError && err.code === 'TCM_SPEC_MISMATCH' && (variant.window_ms === 100 || /no_such_column/.test(err.message)),
+      );
     }
     // The same model is accepted by an engine running 100 ms windows.
     const f = await Forecaster.create({ modelDir: bad, windowMs: 100 });
