@@ -26,8 +26,8 @@ export interface ForecastStats extends PoolStats {
   horizons: Record<string, { ewma_serving: number; resolved: number; coverage_p10: number | null; coverage_p90: number | null; pinball: number | null }>;
 }
 
-/** One series' served forecast: per horizon (model.json order), p10/p50/p90 in Mbps and who served. */
-export type SeriesForecast = HorizonForecast[];
+/** One series' served forecast: per horizon label (model.json), p10/p50/p90 in Mbps and who served. */
+export type SeriesForecast = Record<string, HorizonForecast>;
 
 /** The tuned EWMA alphas of a model, per horizon (DEFAULT_EWMA_ALPHA for a model without them). */
 export function modelAlphas(spec: ModelSpec): number[] {
@@ -136,16 +136,18 @@ export class Forecaster {
       for (let i = 0; i < ready.length; i++) {
         const o = this.online.get(ready[i]);
         if (!o) continue; // forgotten while in flight
-        out.set(ready[i], o.serve(networkQuantiles(this.mapping, scaled, i, bases[i], H, Q), this.quantiles, madeAt[i]));
+        const served = o.serve(networkQuantiles(this.mapping, scaled, i, bases[i], H, Q), this.quantiles, madeAt[i]);
+        out.set(ready[i], Object.fromEntries(this.horizons.map((h, k) => [h.label, served[k]])));
       }
       this.predictions += ready.length;
       return out;
     });
   }
 
-  /** The served next-window p50 per series (Mbps): the seed's `predicted_throughput`. */
+  /** The served p50 of the model's first horizon (the next window) per series, in Mbps: the seed's `predicted_throughput`. */
   predict(batch: WindowBatch): Promise<Map<number, number>> {
-    return this.forecast(batch).then((m) => new Map([...m].map(([s, f]) => [s, f[0].p50])));
+    const first = this.horizons[0].label;
+    return this.forecast(batch).then((m) => new Map([...m].map(([s, f]) => [s, f[first].p50])));
   }
 
   /** Forget a series whose flow ended (its history and online state). */

@@ -13,6 +13,7 @@
 import { fstatSync, openSync, closeSync, write, fsync, close } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS, WindowRow } from '../features';
+import { FORECAST_COLUMNS, forecastColumnValue } from '../forecast-columns';
 import { Errors } from '../errors';
 import type { Sink } from './sink';
 
@@ -35,6 +36,7 @@ export function csvLines(rows: WindowRow[]): string {
     r.series,
     ...WINDOW_VALUE_COLUMNS.map((c) => r.values[c]),
     r.predictedThroughput === null ? '' : r.predictedThroughput,
+    ...FORECAST_COLUMNS.map((c) => forecastColumnValue(r.forecasts, c) ?? ''),
   ]);
   return stringify(records);
 }
