@@ -24,6 +24,11 @@ export interface ForecastStats extends PoolStats {
   predictions: number;
   /** Per horizon label: series served by the EWMA now, and the running coverage / pinball over all series. */
   horizons: Record<string, { ewma_serving: number; resolved: number; coverage_p10: number | null; coverage_p90: number | null; pinball: number | null }>;
+  /**
+   * The same flattened to `horizon_<label>_<name>` numbers (null ones left out), so the daemon's generic stats
+   * path exports them to /metrics as tcpcast_forecast_horizon_<label>_coverage_p10 etc. without a new gauge.
+   */
+  [flat: `horizon_${string}`]: number;
 }
 
 /** One series' served forecast: per horizon label (model.json), p10/p50/p90 in Mbps and who served. */
@@ -179,7 +184,10 @@ export class Forecaster {
       }
       horizons[h.label] = { ewma_serving: ewma, resolved, coverage_p10: resolved ? b10 / resolved : null, coverage_p90: resolved ? b90 / resolved : null, pinball: resolved ? pin / resolved : null };
     });
-    return { ...this.pool.stats(), series: this.buffers.size, predictions: this.predictions, horizons };
+    const flat: Record<string, number> = {};
+    for (const [label, h] of Object.entries(horizons))
+      for (const [k, v] of Object.entries(h)) if (typeof v === 'number') flat[`horizon_${label}_${k}`] = v;
+    return { ...this.pool.stats(), series: this.buffers.size, predictions: this.predictions, horizons, ...flat } as ForecastStats;
   }
 
   get threadIds(): number[] {

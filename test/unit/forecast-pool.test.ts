@@ -57,6 +57,10 @@ describe('Forecaster through the pool', () => {
       series.forEach((s, i) => assert.ok(Math.abs(preds.get(s)! - reference[i]) <= 1e-4 * spec.scaler.target.scale[0], `series ${s}: ${preds.get(s)} vs ${reference[i]}`));
       const stats = f.stats();
       assert.equal(stats.dropped, 0);
+      // Online state per horizon reaches the flat stats (/metrics): forecasts made at t resolved by window t+1.
+      assert.ok(stats.horizon_50ms_resolved >= 5, `resolved ${stats.horizon_50ms_resolved}`);
+      assert.equal(stats.horizon_50ms_ewma_serving, 0, 'the network serves until 20 forecasts are resolved');
+      assert.ok(stats.horizon_50ms_coverage_p90 >= 0 && stats.horizon_50ms_coverage_p90 <= 1);
       assert.ok(stats.batches >= 5 && stats.sequences >= 2 * 5 + 3);
       assert.ok(stats.workers * stats.intra_op_threads <= Math.max(require('node:os').availableParallelism(), stats.workers));
     } finally {
