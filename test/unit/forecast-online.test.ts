@@ -20,8 +20,11 @@ it('calibration: a badly scaled interval converges to 10% below p10 and 10% abov
   let above90 = 0;
   let counted = 0;
   let rawBelow10 = 0;
+  let sumP10 = 0;
+  let sumP90 = 0;
   for (let t = 0; t < total; t++) {
     const [f] = series.serve([[7.8, 8, 8.2]], [0.1, 0.5, 0.9]);
+    if (t >= total - 4000) (sumP10 += f.p10), (sumP90 += f.p90);
     assert.ok(f.p10 <= f.p50 && f.p50 <= f.p90, 'served quantiles never cross');
     const y = Math.max(0, 8 + 2 * draw());
     series.observe(y);
@@ -35,9 +38,10 @@ it('calibration: a badly scaled interval converges to 10% below p10 and 10% abov
   assert.ok(rawBelow10 / total > 0.4, 'uncalibrated, the band misses by far (the test is not vacuous)');
   assert.ok(Math.abs(below10 / counted - 0.1) < 0.02, `share below p10 after warm-up: ${below10 / counted}`);
   assert.ok(Math.abs(above90 / counted - 0.1) < 0.02, `share above p90 after warm-up: ${above90 / counted}`);
-  // The offsets converge near the true quantiles: 8 -+ 1.2816 x 2 = 5.44 / 10.56.
-  const [f] = series.serve([[7.8, 8, 8.2]], [0.1, 0.5, 0.9]);
-  assert.ok(Math.abs(f.p10 - 5.44) < 0.6 && Math.abs(f.p90 - 10.56) < 0.6, `band ${f.p10}..${f.p90}`);
+  // The band hovers around the true quantiles: 8 -+ 1.2816 x 2 = 5.44 / 10.56 (mean over the last 4000 steps).
+  const p10 = sumP10 / 4000;
+  const p90 = sumP90 / 4000;
+  assert.ok(Math.abs(p10 - 5.44) < 0.4 && Math.abs(p90 - 10.56) < 0.4, `mean band ${p10}..${p90}`);
   const c = series.coverage(0);
   assert.equal(c.resolved, total);
 });
