@@ -63,6 +63,11 @@ describe('Forecaster through the pool', () => {
       assert.ok(stats.horizon_50ms_coverage_p90 >= 0 && stats.horizon_50ms_coverage_p90 <= 1);
       assert.ok(stats.batches >= 5 && stats.sequences >= 2 * 5 + 3);
       assert.ok(stats.workers * stats.intra_op_threads <= Math.max(require('node:os').availableParallelism(), stats.workers));
+      // forget() (a series that ended) drops its history and online state: it needs a full history again.
+      f.forget(42);
+      assert.equal(f.stats().series, 2);
+      assert.equal((await f.predict(closeBatch([3, 11, 42], last + 1))).has(42), false);
+      assert.equal(f.stats().series, 3);
     } finally {
       await f.close();
     }
