@@ -6,9 +6,14 @@
       "sources": [
         "native/packet.cc",
         "native/flow_table.cc",
+        "native/seq_analysis.cc",
+        "native/ts_rtt.cc",
         "native/window.cc",
         "native/engine.cc",
         "native/capture.cc",
+        "native/source.cc",
+        "native/netns.cc",
+        "native/host.cc",
         "native/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

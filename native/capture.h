@@ -12,17 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "capture_error.h"
 #include "engine.h"
+// The host helpers (devices, privilege drop, versions) are part of what the binding gets from "capture.h".
+#include "host.h"
 #include "types.h"
 
 namespace tcpcast {
-
-// An error for the user: a stable code (ERR_PCAP_OPEN, ERR_BPF, ...) and one line of text.
-struct CaptureError {
-  std::string code;
-  std::string message;
-  bool ok() const { return code.empty(); }
-};
 
 // Everything the capture needs, already validated and defaulted by the TypeScript layer (policy lives there).
 struct CaptureOptions {
@@ -52,6 +48,7 @@ struct NamedSeries {
 struct Batch {
   std::vector<WindowRecord> windows;
   std::vector<NamedSeries> new_series;
+  std::vector<SeriesEnd> ended_series;  // global indexes; each series' last window is in this batch or an earlier one
   std::vector<PacketRecord> packets;
   CaptureError error;   // set on the batch that ends a source with an error
   std::string warning;  // pcap_activate warnings, for the log
@@ -120,25 +117,5 @@ class Capture {
   uint64_t batches_dropped_ = 0, windows_dropped_ = 0, packets_dropped_ = 0;
   std::atomic<bool> stopping_{false};
 };
-
-// Interfaces as pcap_findalldevs lists them.
-struct DeviceAddress {
-  std::string family;  // "inet", "inet6", "packet", or the number
-  std::string addr;
-  std::string netmask;
-  std::string broadcast;
-};
-struct DeviceInfo {
-  std::string name;
-  std::string description;
-  std::vector<std::string> flags;  // "up", "running", "loopback", "wireless", "connected", "disconnected"
-  std::vector<DeviceAddress> addresses;
-};
-CaptureError list_devices(std::vector<DeviceInfo>* out);
-
-// After all handles are open: leave root for `user` (supplementary groups, gid, uid), verified by trying to regain root.
-CaptureError drop_privileges(const std::string& user);
-
-std::string pcap_version();
 
 }  // namespace tcpcast

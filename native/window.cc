@@ -4,7 +4,8 @@
 // Why the top-K rule looks like this: a series must not flap in and out as byte counts cross each other, and
 // there must never be more than K connection series. So a connection gets a series at a window close when a
 // slot is free (largest cumulative payload first among the connections seen in that window) and keeps it
-// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS.
+// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS. Every end is
+// reported (take_ended_series, with its reason) so the layers above forget the series at once.
 #include "window.h"
 
 #include <arpa/inet.h>
@@ -81,8 +82,10 @@ WindowAggregator::Series* WindowAggregator::new_series(uint32_t iface, uint32_t 
     const FlowKey& k = f->key;
     std::string ea = endpoint(k.ip_version, k.a, k.port_a);
     std::string eb = endpoint(k.ip_version, k.b, k.port_b);
-    info.key = f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb;
-    flows_->flow(flow).series = static_cast<uint32_t>(pos);
+    // A tunnelled connection names its tunnel first ("vni=42/..."): one label per connection series, which
+    // is bounded by top-K, so the tunnel adds no series of its own.
+    info.key = tunnel_label(k.tunnel) + (f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb);
+    flow_state(flow).series = static_cast<uint32_t>(pos);
     flow_series_active_++;
   }
   new_series_.push_back(std::move(info));
@@ -118,6 +121,7 @@ void WindowAggregator::account(Series* s, const PacketView& p, const SegmentResu
   s->size += p.tcp_len;
   s->packets++;
   if (r.retransmission) s->retransmits++;
+  s->acked_bytes += r.acked_bytes;
   if (r.ack_rtt_ns > 0) {
     double rtt_ms = static_cast<double>(r.ack_rtt_ns) / NS_PER_MS;
     if (s->rtt_n == 0 || rtt_ms < s->rtt_min_ms) s->rtt_min_ms = rtt_ms;
@@ -161,7 +165,7 @@ void WindowAggregator::promote_candidates() {
   for (const Candidate& c : candidates_) {
     if (flow_series_active_ >= config_.top_k) break;
     const Flow& f = flows_->flow(c.flow);
-    if (!f.in_use || f.stream != c.stream || f.series != NO_FLOW) continue;
+    if (!f.in_use || f.stream != c.stream || flow_state(c.flow).series != NO_FLOW) continue;
     new_series(f.iface, c.flow, &f);
   }
   candidates_.clear();
@@ -177,37 +181,40 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   Series* all = iface_series(iface);
   if (all) account(all, p, r); else counters_->iface_series_full++;
   if (r.flow == NO_FLOW) return;
-  Flow& f = flows_->flow(r.flow);
+  const Flow& f = flows_->flow(r.flow);
+  FlowState& st = flow_state(r.flow);
   int64_t bif = f.bytes_in_flight();
-  if (bif != f.bif_in_sum) {
+  if (bif != st.bif_in_sum) {
     Series* owner = iface_series(f.iface);
-    if (owner) owner->bif_sum += bif - f.bif_in_sum;
-    f.bif_in_sum = bif;
+    if (owner) owner->bif_sum += bif - st.bif_in_sum;
+    st.bif_in_sum = bif;
   }
-  if (f.series != NO_FLOW) {
-    account(&series_[f.series], p, r);
+  if (st.series != NO_FLOW) {
+    account(&series_[st.series], p, r);
   } else if (flow_series_active_ < config_.top_k) {
     consider_candidate(r.flow, f);
   }
 }
 
-void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
-  (void)flow_id;
-  if (f.bif_in_sum != 0) {
+void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f, SeriesEndReason why) {
+  FlowState& st = flow_state(flow_id);
+  if (st.bif_in_sum != 0) {
     Series* owner = iface_series(f.iface);
-    if (owner) owner->bif_sum -= f.bif_in_sum;
+    if (owner) owner->bif_sum -= st.bif_in_sum;
   }
-  if (f.series != NO_FLOW) {
-    Series& s = series_[f.series];
+  if (st.series != NO_FLOW) {
+    Series& s = series_[st.series];
     s.ended = true;
+    s.end_reason = why;
     s.prev_bif = static_cast<double>(f.bytes_in_flight());
     s.flow = NO_FLOW;
   }
+  st = FlowState{};  // the slot's next connection starts with nothing
 }
 
 void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   const double window_s = static_cast<double>(config_.window_ns) / NS_PER_S;
-  WindowRecord rec;
+  WindowRecord rec{};  // a column emit() forgets to set reads 0, never stack garbage
   rec.series = s->index;
   rec.window_end_ns = window_end_ns;
   rec.size = s->size;
@@ -233,6 +240,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   rec.packets = static_cast<double>(s->packets);
   rec.retransmits = static_cast<double>(s->retransmits);
   rec.min_rtt = s->rtt_n ? s->rtt_min_ms : 0.0;
+  rec.acked_bytes = s->acked_bytes;
   out_.push_back(rec);
   counters_->windows_emitted++;
 
@@ -243,6 +251,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   s->size = 0;
   s->packets = 0;
   s->retransmits = 0;
+  s->acked_bytes = 0;
   s->rtt_sum_ms = 0;
   s->rtt_n = 0;
   s->rtt_min_ms = 0;
@@ -256,9 +265,12 @@ void WindowAggregator::drop_ended_series() {
   for (Series& s : series_) {
     if (!s.live || s.flow_stream == NO_STREAM) continue;
     if (s.ended || s.silent_ns >= FLOW_SERIES_IDLE_NS) {
-      if (s.flow != NO_FLOW) flows_->flow(s.flow).series = NO_FLOW;
+      if (s.flow != NO_FLOW) flow_state(s.flow).series = NO_FLOW;
       s.live = false;
       flow_series_active_--;
+      // Announced across the boundary, so JS forgets the series at once instead of guessing from its silence.
+      ended_series_.push_back(SeriesEnd{s.index, s.ended ? s.end_reason : SeriesEndReason::idle});
+      counters_->series_ended++;
     }
   }
 }
@@ -302,6 +314,11 @@ void WindowAggregator::take_windows(std::vector<WindowRecord>* out) {
 void WindowAggregator::take_new_series(std::vector<SeriesInfo>* out) {
   out->clear();
   out->swap(new_series_);
+}
+
+void WindowAggregator::take_ended_series(std::vector<SeriesEnd>* out) {
+  out->clear();
+  out->swap(ended_series_);
 }
 
 }  // namespace tcpcast

@@ -30,11 +30,13 @@ class WindowAggregator {
   void advance(int64_t now_ns);
   // Closes the open window of every series.
   void finish();
-  // The flow table is about to drop this connection.
-  void flow_ended(uint32_t flow_id, const Flow& flow);
+  // The flow table is about to drop this connection (why: evicted or port_reused).
+  void flow_ended(uint32_t flow_id, const Flow& flow, SeriesEndReason why);
 
   void take_windows(std::vector<WindowRecord>* out);
   void take_new_series(std::vector<SeriesInfo>* out);
+  // Series that ended since the last call, each after its last window was emitted.
+  void take_ended_series(std::vector<SeriesEnd>* out);
 
  private:
   struct Series {
@@ -44,12 +46,14 @@ class WindowAggregator {
     uint32_t flow;            // NO_FLOW for "all"
     uint32_t flow_stream;
     bool ended;               // connection gone: emit the open window, then drop the series
+    SeriesEndReason end_reason;
     int64_t bif_sum;          // "all": summed BIF of the interface's live connections
     int64_t silent_ns;        // current run of silent windows
     // Open window accumulators.
     double size;
     uint64_t packets;
     uint64_t retransmits;
+    double acked_bytes;
     double rtt_sum_ms;
     uint64_t rtt_n;
     double rtt_min_ms;
@@ -61,6 +65,11 @@ class WindowAggregator {
     double prev_delay;
     double prev_bif;
     bool has_prev;
+  };
+  // What the window module keeps per connection, indexed by flow slot id (the flow table knows nothing of it).
+  struct FlowState {
+    uint32_t series = NO_FLOW;  // this connection's series slot, or NO_FLOW
+    int64_t bif_in_sum = 0;     // what it currently contributes to its interface's summed BIF
   };
   struct Candidate {
     uint32_t flow;
@@ -76,17 +85,23 @@ class WindowAggregator {
   void promote_candidates();
   void consider_candidate(uint32_t flow_id, const Flow& f);
   void drop_ended_series();
+  FlowState& flow_state(uint32_t flow_id) {
+    if (flow_id >= flow_state_.size()) flow_state_.resize(flow_id + 1);
+    return flow_state_[flow_id];
+  }
 
   EngineConfig config_;
   FlowTable* flows_;
   Counters* counters_;
-  std::vector<Series> series_;      // slots (interfaces + at most top_k connections); Flow.series is a slot
+  std::vector<Series> series_;      // slots (interfaces + at most top_k connections); FlowState.series is a slot
+  std::vector<FlowState> flow_state_;  // by flow slot id; grows with the table's peak, reset when a flow ends
   uint32_t flow_series_active_;
   uint32_t next_index_;
   int64_t open_end_ns_;             // exclusive end of the open window; 0 before the first packet
   std::vector<Candidate> candidates_;
   std::vector<WindowRecord> out_;
   std::vector<SeriesInfo> new_series_;
+  std::vector<SeriesEnd> ended_series_;
   uint32_t iface_series_count_;
   uint32_t last_iface_;             // cache for iface_series()
   size_t last_iface_pos_;

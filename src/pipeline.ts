@@ -1,8 +1,9 @@
 // capture -> sequence buffers/forecast -> sinks: turns native window batches into rows, attaches forecasts, fans out to sinks.
-import type { WindowBatch, WindowRow } from './features';
+import type { EndedSeries, WindowBatch, WindowRow } from './features';
 import { WINDOW_VALUE_COLUMNS } from './features';
 import type { RowForecasts } from './forecast-columns';
-import { closeRanges, rowAt, SeriesNames } from './capture/rows';
+import { closeRanges, endedAfter, rowAt, SeriesNames } from './capture/rows';
+import { CloseLatency, type CloseLatencyStats } from './capture/close-latency';
 import type { Sink } from './sinks/sink';
 import type { Logger } from './log';
 
@@ -22,14 +23,11 @@ export interface Forecaster {
   forecast?(batch: WindowBatch): Promise<Map<number, RowForecasts>>;
   /** The label of the horizon whose p50 is `predicted_throughput` (the next window). */
   readonly horizons?: readonly { label: string }[];
-  /** Forgets series that produced no window for this many closes (ended connections). */
-  evictIdle?(closes: number): number;
+  /** Drops the history of a series that ended (native announces every end: batch.endedSeries). */
+  forget?(series: number): void;
   stats(): object;
   close(): Promise<void>;
 }
-
-/** Series whose connection ended stop producing windows; their histories are dropped after this many closes. */
-const FORECAST_IDLE_CLOSES = 200;
 
 export interface PipelineOptions {
   source: WindowSource;
@@ -48,7 +46,10 @@ export interface PipelineStats {
   predictionsLate: number;
   forecastErrors: number;
   sinkErrors: number;
+  /** Series live now (known and not ended). */
   series: number;
+  /** Series that ended and were forgotten by the pipeline, the forecaster and the sinks. */
+  seriesEnded: number;
 }
 
 /**
@@ -62,6 +63,8 @@ export class Pipeline {
   private readonly requestedFor = new Map<number, bigint>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly windowNs: bigint;
+  /** Live sources only: window end -> rows handed to the sinks (what a dashboard viewer waits for). */
+  private readonly closeLatency = new CloseLatency();
   readonly counters: PipelineStats = {
     batches: 0,
     windows: 0,
@@ -71,6 +74,7 @@ export class Pipeline {
     forecastErrors: 0,
     sinkErrors: 0,
     series: 0,
+    seriesEnded: 0,
   };
 
   constructor(private readonly opts: PipelineOptions) {
@@ -90,15 +94,43 @@ export class Pipeline {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  stats(): PipelineStats {
-    return { ...this.counters, series: this.names.size };
+  stats(): PipelineStats & Partial<CloseLatencyStats> {
+    return { ...this.counters, series: this.names.size, ...(this.opts.source.live ? this.closeLatency.stats() : {}) };
   }
 
   private async handleBatch(batch: WindowBatch): Promise<void> {
     this.counters.batches++;
     this.names.add(batch);
+    // Each ended series is forgotten right after the close with its last row: before a later close of this batch
+    // can start a new series under the same key (port reuse, a connection back after its series went idle).
+    const ended = endedAfter(batch);
+    this.forgetEnded(ended.get(0));
     // A batch may hold several window closes: hand them to sinks and the forecaster one close at a time, in order.
-    for (const [from, to] of closeRanges(batch)) await this.handleClose(batch, from, to);
+    for (const [from, to] of closeRanges(batch)) {
+      await this.handleClose(batch, from, to);
+      for (let i = from + 1; i <= to; i++) this.forgetEnded(ended.get(i));
+    }
+  }
+
+  /** Ended series leave every map at once (memory bounded by the live series, not by every series ever seen). */
+  private forgetEnded(ended: EndedSeries[] | undefined): void {
+    if (!ended) return;
+    const infos = ended.map((e) => this.names.get(e.index));
+    for (const e of ended) {
+      this.opts.forecaster?.forget?.(e.index);
+      this.pendingForecast.delete(e.index);
+      this.requestedFor.delete(e.index);
+      this.names.forget(e.index);
+      this.counters.seriesEnded++;
+    }
+    for (const sink of this.opts.sinks) {
+      try {
+        sink.forgetSeries?.(infos);
+      } catch (err) {
+        this.counters.sinkErrors++;
+        this.opts.logger.error({ sink: sink.name, err }, 'sink forgetSeries failed');
+      }
+    }
   }
 
   private async handleClose(batch: WindowBatch, from: number, to: number): Promise<void> {
@@ -120,6 +152,7 @@ export class Pipeline {
     this.counters.windowCloses++;
     const nextWindowEndNs = batch.windowEndNs[from] + this.windowNs;
 
+    if (this.opts.source.live) this.closeLatency.record(batch.windowEndNs[from]);
     for (const sink of this.opts.sinks) {
       try {
         sink.write(rows);
@@ -140,13 +173,14 @@ export class Pipeline {
       newSeries: [],
     };
     for (const index of close.series) this.requestedFor.set(index, nextWindowEndNs);
-    if (this.counters.windowCloses % FORECAST_IDLE_CLOSES === 0) forecaster.evictIdle?.(FORECAST_IDLE_CLOSES);
     // With forecast(): every horizon's p10/p50/p90 rides along; predicted_throughput is the first horizon's p50.
     const first = forecaster.horizons?.[0]?.label;
     const request: Promise<Map<number, number | RowForecasts>> = forecaster.forecast && first ? forecaster.forecast(close) : forecaster.predict(close);
     const task = request.then(
       (predictions) => {
         for (const index of close.series) {
+          // The series ended (and was forgotten) while its forecast was in flight: nothing will carry it.
+          if (!this.requestedFor.has(index)) continue;
           const got = predictions.get(index);
           if (got !== undefined)
             this.pendingForecast.set(

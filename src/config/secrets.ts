@@ -1,5 +1,6 @@
 // Where secrets come from: the InfluxDB token from a file or the INFLUX_TOKEN environment variable, never from argv.
 import { readFileSync, statSync } from 'node:fs';
+import { Errors } from '../errors';
 
 /**
  * A token that can be re-read: when the server answers 401/403 the sink asks again, so an operator can fix a
@@ -23,7 +24,7 @@ export interface TokenSourceOptions {
 /** Trailing newlines are what `echo token > file` leaves; they are never part of a token. */
 function readTokenFile(path: string): string {
   const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw new Error(`influx token file ${path} is empty`);
+  if (token === '') throw Errors.config(`influx token file ${path} is empty`);
   return token;
 }
 

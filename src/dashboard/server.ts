@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { WindowRow } from '../features';
-import type { Sink } from '../sinks/sink';
+import type { Sink, SinkStats } from '../sinks/sink';
 import type { Logger } from '../log';
 import { DashboardHistory } from './history';
 import { FAVICON_SVG, PAGE_CSS, PAGE_HTML } from './page';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, dashboardUrl } from './address';
+import { DEFAULT_WINDOW_MS } from '../capture/options';
 
 export interface DashboardOptions {
   /** Default 127.0.0.1: the page shows this machine's traffic. */
@@ -90,7 +91,7 @@ function hostHeaderName(header: string): string {
 
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
-  const windowMs = options.windowMs ?? 50;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const historyWindows = options.historyWindows ?? 1200;
   const logger = options.logger;
   const history = new DashboardHistory({
@@ -102,7 +103,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   });
   const assets = loadAssets();
   const clients = new Set<ServerResponse>();
-  const counters = { pages: 0, messagesSent: 0, clientsDropped: 0, rejectedHost: 0 };
+  const counters = { rowsWritten: 0, pages: 0, messagesSent: 0, clientsDropped: 0, rejectedHost: 0 };
 
   function send(res: ServerResponse, text: string): void {
     res.write(text);
@@ -195,16 +196,25 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     write(rows: WindowRow[]): void {
       if (closed || rows.length === 0) return;
       const message = history.add(rows);
+      counters.rowsWritten += rows.length;
       if (clients.size === 0) return;
       const text = `event: windows\ndata: ${JSON.stringify(message)}\n\n`;
       for (const res of clients) send(res, text);
+    },
+    forgetSeries(series): void {
+      history.forget(series);
     },
     async flush(): Promise<void> {},
     async close(): Promise<void> {
       await dashboard.close();
     },
-    stats(): Record<string, number> {
+    stats(): SinkStats {
+      // A live view, not a record: rows are "written" once in the history; a slow page is cut off, not a loss.
       return {
+        written: counters.rowsWritten,
+        dropped: 0,
+        rejected: 0,
+        backlogBytes: 0,
         pages: clients.size,
         pagesConnected: counters.pages,
         messagesSent: counters.messagesSent,
@@ -212,6 +222,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
         rejectedHost: counters.rejectedHost,
         series: history.seriesCount,
         seriesEvicted: history.seriesEvicted,
+        seriesEnded: history.seriesEnded,
         windows: history.windows,
       };
     },

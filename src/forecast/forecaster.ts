@@ -155,18 +155,10 @@ export class Forecaster {
     return this.forecast(batch).then((m) => new Map([...m].map(([s, f]) => [s, f[first].p50])));
   }
 
-  /** Forget a series whose flow ended (its history and online state). */
+  /** Forget a series that ended (the pipeline calls it for every batch.endedSeries entry): history and online state. */
   forget(series: number): void {
     this.buffers.forget(series);
     this.online.delete(series);
-  }
-
-  /** Drop series idle for `closes` window closes; returns the number dropped. */
-  evictIdle(closes: number): number {
-    const before = new Set(this.online.keys());
-    const n = this.buffers.evictIdle(closes);
-    if (n > 0) for (const s of before) if (!this.buffers.has(s)) this.online.delete(s);
-    return n;
   }
 
   stats(): ForecastStats {

@@ -3,15 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpcastError } from '../errors';
 import { TARGET_NAME, WINDOW_VALUE_COLUMNS } from '../features';
-import { unencodableFeatures, type OutputMapping, type RobustScalerParams } from './scaler';
+import { DEFAULT_WINDOW_MS } from '../capture/options';
+import { TARGET_MODES, unencodableFeatures, type OutputMapping, type RobustScalerParams, type TargetMode } from './scaler';
 
 export const MODEL_FORMAT = 'tcpcast-forecast-model/1';
 export const MODEL_JSON = 'model.json';
 /** The capture engine's default window length; a daemon started with another window passes its own. */
-export const ENGINE_DEFAULT_WINDOW_MS = 50;
+export const ENGINE_DEFAULT_WINDOW_MS = DEFAULT_WINDOW_MS;
 
-export const TARGET_MODES = ['level', 'delta', 'relative'] as const;
-export type TargetMode = (typeof TARGET_MODES)[number];
+export { TARGET_MODES, type TargetMode };
 /** Training losses (`training.loss` in model.json). */
 export const TRAIN_LOSSES = ['pinball', 'huber', 'mae'] as const;
 export type TrainLoss = (typeof TRAIN_LOSSES)[number];

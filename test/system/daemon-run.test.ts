@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, statSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS } from '../../src/features';
+import { COUNTERS, camelCase } from '../../src/schema';
 import { netnsUnavailableReason, withTopology, type Topology } from '../lib/netns';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -115,10 +116,10 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       await new Promise((r) => setTimeout(r, 300));
       // Prometheus scrapes from the daemon's namespace (the endpoint binds loopback there).
       const scrape = t.exec(t.sender.ns, process.execPath, ['-e', "fetch('http://127.0.0.1:9464/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
-      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(scrape)?.[1]);
-      assert.ok(metric('tcpcast_capture_tcp_packets') >= sentVeth / 1500, `packets counted in /metrics:\n${scrape.split("\n").filter((l) => /^tcpcast_(capture|pipeline)/.test(l)).join("\n")}`);
-      assert.ok(metric('tcpcast_pipeline_windows') > 0, 'windows counted in /metrics');
-      assert.equal(metric('tcpcast_capture_pcap_dropped'), 0, 'kernel drops exported');
+      const metric = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(scrape)?.[1]);
+      assert.ok(metric('tcpcast_engine_tcp_packets_total') >= sentVeth / 1500, `packets counted in /metrics:\n${scrape.split("\n").filter((l) => /^tcpcast_(engine|pipeline)/.test(l)).join("\n")}`);
+      assert.ok(metric('tcpcast_pipeline_windows_total') > 0, 'windows counted in /metrics');
+      assert.equal(metric('tcpcast_pcap_kernel_dropped_packets_total{iface="any"}'), 0, 'kernel drops exported');
       daemon.child.kill('SIGTERM');
       const code = await daemon.exited;
       assert.equal(code, 0, 'exit code after SIGTERM');
@@ -141,6 +142,13 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       assert.equal(typeof stopped.kernelDropped, 'number', 'kernel drops reported');
       const stats = daemon.logs.find((l) => l.msg === 'stats')!;
       for (const key of ['packets', 'kernelDropped', 'flows', 'windows']) assert.equal(typeof stats[key], 'number', `stats line has ${key}`);
+      // Every engine counter of the schema, the ones nobody names in the daemon included (iface_series_full, flows_port_reused, segments_dropped).
+      const engine = (line: Record<string, unknown>) => (line.engine ?? {}) as Record<string, unknown>;
+      for (const { name } of COUNTERS) {
+        assert.equal(typeof engine(stats)[camelCase(name)], 'number', `stats line has engine.${camelCase(name)}`);
+        assert.equal(typeof engine(stopped)[camelCase(name)], 'number', `final line has engine.${camelCase(name)}`);
+      }
+      assert.equal(engine(stopped).frames, stopped.packets);
     } finally {
       if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
     }
@@ -187,7 +195,7 @@ test('SIGHUP reopens the CSV so logrotate can move it; both files hold whole row
       await new Promise((r) => setTimeout(r, 200));
       renameSync(csv, rotated);
       daemon.child.kill('SIGHUP');
-      await daemon.waitForLog('reopened CSV output (SIGHUP)');
+      await daemon.waitForLog('reopened output (SIGHUP)');
       const after = await sendFlows(t, 1, 3_000_000, t.receiver.addr4, t.sender.ns, t.receiver.ns, 5502);
       await new Promise((r) => setTimeout(r, 200));
       daemon.child.kill('SIGTERM');

@@ -115,3 +115,18 @@ describe('influx flags from the environment', () => {
     }
   });
 });
+
+describe('--influx-tag (global tags, as Telegraf global_tags)', () => {
+  it('adds key=value tags to every point, repeatable and comma-separated, and refuses bad or reserved keys', async () => {
+    const { rowToLineProtocol } = await import('../../src/sinks/influx-schema');
+    const { WINDOW_VALUE_COLUMNS } = await import('../../src/features');
+    const cfg = influxConfigFromOptions(parse(['--influx-url', 'http://127.0.0.1:1', '--influx-tag', 'site=ams 1', '--influx-tag', 'region=eu,rack=r7']), {})!;
+    assert.deepEqual(cfg.globalTags, { site: 'ams 1', region: 'eu', rack: 'r7' });
+    const values = Object.fromEntries(WINDOW_VALUE_COLUMNS.map((c) => [c, 1])) as never;
+    const line = rowToLineProtocol({ windowEndNs: 1n, iface: 'eth0', series: 'all', values, predictedThroughput: null }, 'm', 'h', cfg.globalTags)!;
+    assert.match(line, /^m,host=h,iface=eth0,rack=r7,region=eu,series=all,site=ams\\ 1 /);
+    assert.throws(() => parse(['--influx-tag', 'noequals']), /key=value/);
+    assert.throws(() => parse(['--influx-tag', 'iface=x']), /set by tcpcast itself/);
+    assert.deepEqual(influxConfigFromOptions(parse(['--influx-url', 'http://127.0.0.1:1']), {})!.globalTags, {});
+  });
+});
