@@ -35,11 +35,11 @@ _tcpcast() {
       esac
       ;;
     eval)
-      opts="--model --data --json --plots --threshold-mbps --ewma-alpha --ma-windows --series -h --help"
+      opts="--model --data --json --plots --ewma-alpha --ma-windows --series -h --help"
       case "$prev" in
       --series) COMPREPLY=($(compgen -W "any aggregate connections" -- "$cur")); return ;;
       --model|--data) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      --plots|--threshold-mbps|--ewma-alpha|--ma-windows) return ;;
+      --plots|--ewma-alpha|--ma-windows) return ;;
       esac
       ;;
     import-pantheon)
@@ -87,13 +87,13 @@ _tcpcast() {
       esac
       ;;
     train)
-      opts="--data --out --lstm --dense --seq-len --epochs --patience --batch-size --lr --val-fraction --seed --threshold-mbps --synthetic --target-mode --series --loss --no-progress -h --help"
+      opts="--data --out --lstm --dense --seq-len --epochs --patience --batch-size --lr --val-fraction --seed --features --quantiles --synthetic --target-mode --series --loss --no-progress -h --help"
       case "$prev" in
       --target-mode) COMPREPLY=($(compgen -W "level delta relative" -- "$cur")); return ;;
       --series) COMPREPLY=($(compgen -W "any aggregate connections" -- "$cur")); return ;;
-      --loss) COMPREPLY=($(compgen -W "huber mae" -- "$cur")); return ;;
+      --loss) COMPREPLY=($(compgen -W "pinball huber mae" -- "$cur")); return ;;
       --data|--out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      --lstm|--dense|--seq-len|--epochs|--patience|--batch-size|--lr|--val-fraction|--seed|--threshold-mbps) return ;;
+      --lstm|--dense|--seq-len|--epochs|--patience|--batch-size|--lr|--val-fraction|--seed|--features|--quantiles) return ;;
       esac
       ;;
     windows)

@@ -18,6 +18,7 @@
 import { fstatSync, openSync, closeSync, write, fsync, close, ftruncate } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { CSV_COLUMNS, WINDOW_VALUE_COLUMNS, WindowRow } from '../features';
+import { FORECAST_COLUMNS, forecastColumnValue } from '../forecast-columns';
 import { Errors } from '../errors';
 import type { Sink, SinkStats } from './sink';
 import { consoleSinkLogger, type SinkLogger } from './influx-config';
@@ -52,6 +53,7 @@ export function csvLines(rows: WindowRow[]): string {
     r.series,
     ...WINDOW_VALUE_COLUMNS.map((c) => r.values[c]),
     r.predictedThroughput === null ? '' : r.predictedThroughput,
+    ...FORECAST_COLUMNS.map((c) => forecastColumnValue(r.forecasts, c) ?? ''),
   ]);
   return stringify(records);
 }

@@ -109,7 +109,8 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
       assert.equal(g.iface, row.iface);
       for (const field of INFLUX_FIELDS) {
         const want = expectedField(row, field);
-        if (want === undefined) assert.equal(g[field], '', `${field} should be absent`);
+        // influxd 1.x leaves out a column no point ever carried (the forecast fields: these rows have no forecast).
+        if (want === undefined) assert.ok(g[field] === '' || g[field] === undefined, `${field} should be absent`);
         else assert.equal(Number(g[field]), want, `${field} at ${g.time}`);
       }
     }
