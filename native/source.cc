@@ -397,6 +397,9 @@ void Source::collect() {
 }
 
 void Source::flush() {
+  // Rows formatted natively stream too: a pipe (`tcpdump -U -w - | tcpcast packets -`) shows each window's rows
+  // as it closes instead of at EOF. A failed write is remembered by the writer and reported at the end.
+  if (tsv_ && flush_each_window()) tsv_->flush();
   refresh_stats(true);
   owner_->push(std::move(pending_), live_);
   pending_.reset(new Batch);

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { recordIperfCapture, tempDir } from '../lib/capture-fixtures';
+import { DEFAULT_SNAPLEN } from '../../src/capture/options';
 
 const CLI = resolve(__dirname, '..', '..', 'src', 'cli.js');
 const dir = tempDir('terminal');
@@ -73,7 +74,7 @@ test('-c stops a live capture, --duration stops run, -r reads a file like replay
   const live = onTerminal(['run', '-i', 'lo', '--duration', '1', '--no-dashboard', '--no-csv', '--no-forecast', 'tcp']);
   assert.equal(live.code, 0, live.screen);
   assert.ok(Date.now() - started < 15_000);
-  assert.match(live.screen, /^listening on lo, link-type EN10MB \(Ethernet\), snapshot length 128 bytes$/m);
+  assert.match(live.screen, new RegExp(`^listening on lo, link-type EN10MB \\(Ethernet\\), snapshot length ${DEFAULT_SNAPLEN} bytes$`, 'm'));
   assert.match(live.screen, /stopping: 1 s elapsed \(--duration\)/);
 
   const r = spawnSync(process.execPath, [CLI, 'run', '-r', pcap, '--no-dashboard', '--no-forecast', '--no-csv'], { encoding: 'utf8' });
