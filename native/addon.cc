@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -85,8 +86,68 @@ CaptureOptions to_options(const Napi::Object& o) {
   opt.packets_fd = int(num(o, "packetsFd", -1));
   opt.engine.half_open_timeout_ns = int64_t(num(o, "halfOpenTimeoutNs", double(opt.engine.half_open_timeout_ns)));
   opt.engine.per_packet = o.Get("perPacket").ToBoolean().Value();
+  // Decapsulation: on unless decap is false; vxlanPorts (validated in TS) replaces the default port list.
+  Napi::Value decap = o.Get("decap");
+  if (decap.IsBoolean()) opt.engine.decap.enabled = decap.As<Napi::Boolean>().Value();
+  Napi::Value vxlan = o.Get("vxlanPorts");
+  if (vxlan.IsArray()) {
+    Napi::Array ports = vxlan.As<Napi::Array>();
+    uint32_t n = std::min<uint32_t>(ports.Length(), tcpcast::MAX_VXLAN_PORTS);
+    opt.engine.decap.vxlan_port_count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value port = ports.Get(i);
+      if (port.IsNumber()) opt.engine.decap.vxlan_ports[opt.engine.decap.vxlan_port_count++] = uint16_t(port.As<Napi::Number>().Uint32Value());
+    }
+  }
   return opt;
 }
+
+// snake_case (the C++ and schema name) -> camelCase (the JS stats key): tcp_packets -> tcpPackets.
+std::string camel_case(const char* snake) {
+  std::string out;
+  bool upper = false;
+  for (const char* p = snake; *p; p++) {
+    if (*p == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? char(std::toupper(static_cast<unsigned char>(*p))) : *p;
+    upper = false;
+  }
+  return out;
+}
+
+struct CounterField {
+  const char* name;
+  uint64_t tcpcast::Counters::*field;
+  const char* description;
+};
+const CounterField COUNTER_FIELDS[] = {
+#define TCPCAST_X(name, description) {#name, &tcpcast::Counters::name, description},
+    TCPCAST_COUNTERS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+struct SeriesEndReasonName {
+  const char* name;
+  const char* description;
+};
+const SeriesEndReasonName SERIES_END_REASONS[] = {
+#define TCPCAST_X(name, description) {#name, description},
+    TCPCAST_SERIES_END_REASONS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+struct WindowColumn {
+  const char* name;
+  const char* unit;
+  const char* description;
+};
+const WindowColumn WINDOW_COLUMNS[] = {
+#define TCPCAST_X(name, unit, description) {#name, unit, description},
+    TCPCAST_WINDOW_COLUMNS(TCPCAST_X)
+#undef TCPCAST_X
+};
 
 Napi::Object window_batch(Napi::Env env, const Batch& b) {
   size_t n = b.windows.size();
@@ -98,11 +159,8 @@ Napi::Object window_batch(Napi::Env env, const Batch& b) {
     const tcpcast::WindowRecord& w = b.windows[i];
     series[i] = w.series;
     end_ns[i] = w.window_end_ns;
-    // WindowRecord's value fields are contiguous doubles from `size` to `min_rtt`, in WINDOW_VALUE_COLUMNS order.
-    static_assert(offsetof(tcpcast::WindowRecord, min_rtt) - offsetof(tcpcast::WindowRecord, size) ==
-                      (width - 1) * sizeof(double),
-                  "WindowRecord values must stay contiguous");
-    memcpy(&values[i * width], &w.size, width * sizeof(double));
+    // The value fields are one block of doubles in TCPCAST_WINDOW_COLUMNS order (checked in types.h).
+    memcpy(&values[i * width], tcpcast::window_values(w), width * sizeof(double));
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("count", Napi::Number::New(env, double(n)));
@@ -120,6 +178,14 @@ Napi::Object window_batch(Napi::Env env, const Batch& b) {
     ns.Set(uint32_t(i), s);
   }
   out.Set("newSeries", ns);
+  Napi::Array ended = Napi::Array::New(env, b.ended_series.size());
+  for (size_t i = 0; i < b.ended_series.size(); i++) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("index", Napi::Number::New(env, b.ended_series[i].index));
+    e.Set("reason", Napi::String::New(env, SERIES_END_REASONS[size_t(b.ended_series[i].reason)].name));
+    ended.Set(uint32_t(i), e);
+  }
+  out.Set("endedSeries", ended);
   return out;
 }
 
@@ -168,26 +234,41 @@ Napi::Object packet_batch(Napi::Env env, const Batch& b) {
   return out;
 }
 
+// Every counter of TCPCAST_COUNTERS, keyed by its camelCase name.
 Napi::Object counters_object(Napi::Env env, const tcpcast::Counters& c) {
   Napi::Object o = Napi::Object::New(env);
-  auto set = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, double(v))); };
-  set("frames", c.frames);
-  set("tcpPackets", c.tcp_packets);
-  set("notIp", c.not_ip);
-  set("notTcp", c.not_tcp);
-  set("fragments", c.fragments);
-  set("truncated", c.truncated);
-  set("malformed", c.malformed);
-  set("unsupportedLink", c.unsupported_link);
-  set("flowsCreated", c.flows_created);
-  set("flowsEvictedIdle", c.flows_evicted_idle);
-  set("flowsEvictedHalfOpen", c.flows_evicted_half_open);
-  set("flowsTableFull", c.flows_table_full);
-  set("flowsActive", c.flows_active);
-  set("retransmissions", c.retransmissions);
-  set("ackRttSamples", c.ack_rtt_samples);
-  set("tsRttSamples", c.ts_rtt_samples);
-  set("windowsEmitted", c.windows_emitted);
+  for (const CounterField& f : COUNTER_FIELDS) o.Set(camel_case(f.name), Napi::Number::New(env, double(c.*f.field)));
+  return o;
+}
+
+// The lists this build was compiled with, so src/native/index.ts can refuse a build whose schema differs from its own.
+Napi::Object schema_object(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array columns = Napi::Array::New(env);
+  for (const WindowColumn& c : WINDOW_COLUMNS) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("name", c.name);
+    e.Set("unit", c.unit);
+    e.Set("description", c.description);
+    columns.Set(columns.Length(), e);
+  }
+  o.Set("windowColumns", columns);
+  Napi::Array counters = Napi::Array::New(env);
+  for (const CounterField& f : COUNTER_FIELDS) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("name", f.name);
+    e.Set("description", f.description);
+    counters.Set(counters.Length(), e);
+  }
+  o.Set("counters", counters);
+  Napi::Array reasons = Napi::Array::New(env);
+  for (const SeriesEndReasonName& r : SERIES_END_REASONS) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("name", r.name);
+    e.Set("description", r.description);
+    reasons.Set(reasons.Length(), e);
+  }
+  o.Set("seriesEndReasons", reasons);
   return o;
 }
 
@@ -260,7 +341,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       const Batch& b = *items[i];
       Napi::Object item = Napi::Object::New(env);
       item.Set("end", Napi::Boolean::New(env, b.end));
-      if (!b.windows.empty() || !b.new_series.empty()) item.Set("windows", window_batch(env, b));
+      if (!b.windows.empty() || !b.new_series.empty() || !b.ended_series.empty()) item.Set("windows", window_batch(env, b));
       if (!b.packets.empty()) item.Set("packets", packet_batch(env, b));
       if (!b.error.ok()) item.Set("error", make_error(env, b.error));
       if (!b.warning.empty()) item.Set("warning", Napi::String::New(env, b.warning));
@@ -380,6 +461,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listDevices", Napi::Function::New(env, ListDevices));
   exports.Set("dropPrivileges", Napi::Function::New(env, DropPrivileges));
   exports.Set("pcapVersion", Napi::String::New(env, tcpcast::pcap_version()));
+  exports.Set("schema", schema_object(env));
   exports.Set("CaptureHandle", CaptureHandle::Init(env));
   return exports;
 }

@@ -11,24 +11,11 @@ namespace tcpcast {
 
 namespace {
 
+// Every counter of TCPCAST_COUNTERS (schema.h); flows_active is a gauge, and the sum over sources is right for it too.
 void add_counters(Counters* sum, const Counters& c) {
-  sum->frames += c.frames;
-  sum->tcp_packets += c.tcp_packets;
-  sum->not_ip += c.not_ip;
-  sum->not_tcp += c.not_tcp;
-  sum->fragments += c.fragments;
-  sum->truncated += c.truncated;
-  sum->malformed += c.malformed;
-  sum->unsupported_link += c.unsupported_link;
-  sum->flows_created += c.flows_created;
-  sum->flows_evicted_idle += c.flows_evicted_idle;
-  sum->flows_evicted_half_open += c.flows_evicted_half_open;
-  sum->flows_table_full += c.flows_table_full;
-  sum->flows_active += c.flows_active;
-  sum->retransmissions += c.retransmissions;
-  sum->ack_rtt_samples += c.ack_rtt_samples;
-  sum->ts_rtt_samples += c.ts_rtt_samples;
-  sum->windows_emitted += c.windows_emitted;
+#define TCPCAST_X(name, description) sum->name += c.name;
+  TCPCAST_COUNTERS(TCPCAST_X)
+#undef TCPCAST_X
 }
 
 }  // namespace
@@ -94,6 +81,8 @@ void Capture::push(std::unique_ptr<Batch> batch, bool live) {
         if (victim == queue_.end()) break;
         Batch* heir = std::next(victim) != queue_.end() ? std::next(victim)->get() : batch.get();
         heir->new_series.insert(heir->new_series.begin(), (*victim)->new_series.begin(), (*victim)->new_series.end());
+        heir->ended_series.insert(heir->ended_series.begin(), (*victim)->ended_series.begin(),
+                                  (*victim)->ended_series.end());
         batches_dropped_++;
         windows_dropped_ += (*victim)->windows.size();
         packets_dropped_ += (*victim)->packets.size();

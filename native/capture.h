@@ -51,6 +51,7 @@ struct NamedSeries {
 struct Batch {
   std::vector<WindowRecord> windows;
   std::vector<NamedSeries> new_series;
+  std::vector<SeriesEnd> ended_series;  // global indexes; each series' last window is in this batch or an earlier one
   std::vector<PacketRecord> packets;
   CaptureError error;   // set on the batch that ends a source with an error
   std::string warning;  // pcap_activate warnings, for the log

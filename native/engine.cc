@@ -19,8 +19,8 @@ struct Engine::Impl {
       : config(c), flows(c.max_flows, c.idle_timeout_ns, &counters, c.half_open_timeout_ns), windows(c, &flows, &counters) {
     flows.set_end_hook(&Impl::on_flow_end, this);
   }
-  static void on_flow_end(void* ctx, uint32_t id, const Flow& f) {
-    static_cast<Impl*>(ctx)->windows.flow_ended(id, f);
+  static void on_flow_end(void* ctx, uint32_t id, const Flow& f, SeriesEndReason why) {
+    static_cast<Impl*>(ctx)->windows.flow_ended(id, f, why);
   }
   EngineConfig config;
   Counters counters;
@@ -41,7 +41,7 @@ bool Engine::process(int linktype, const uint8_t* data, uint32_t caplen, uint32_
   if (ts_ns < 0) ts_ns = 0;
   if (ts_ns > MAX_TS_NS) ts_ns = MAX_TS_NS;
   PacketView p;
-  ParseResult res = parse_packet(linktype, data, caplen, wirelen, ts_ns, &p);
+  ParseResult res = parse_packet(linktype, data, caplen, wirelen, ts_ns, &p, &m.config.decap);
   switch (res) {
     case ParseResult::ok: break;
     case ParseResult::not_ip: c.not_ip++; return false;
@@ -50,8 +50,13 @@ bool Engine::process(int linktype, const uint8_t* data, uint32_t caplen, uint32_
     case ParseResult::truncated: c.truncated++; return false;
     case ParseResult::malformed: c.malformed++; return false;
     case ParseResult::unsupported_link: c.unsupported_link++; return false;
+    case ParseResult::unknown_encap: c.unknown_encap++; return false;
+    case ParseResult::depth_limit: c.decap_depth_limit++; return false;
   }
   c.tcp_packets++;
+  if (p.decap_layers) c.decapsulated++;
+  // Linux cooked v2 ("-i any") names the interface in the frame: one "all" series per interface.
+  if (p.ifindex >= 0) iface = static_cast<uint32_t>(p.ifindex);
   // Idle eviction is checked at most once per capture-second: the LRU head test is cheap, but not free.
   if (ts_ns - m.last_expire_ns >= NS_PER_S || ts_ns < m.last_expire_ns) {
     m.flows.expire(ts_ns);
@@ -91,6 +96,8 @@ void Engine::finish() { impl_->windows.finish(); }
 void Engine::take_windows(std::vector<WindowRecord>* out) { impl_->windows.take_windows(out); }
 
 void Engine::take_new_series(std::vector<SeriesInfo>* out) { impl_->windows.take_new_series(out); }
+
+void Engine::take_ended_series(std::vector<SeriesEnd>* out) { impl_->windows.take_ended_series(out); }
 
 const Counters& Engine::counters() const {
   impl_->counters.flows_active = impl_->flows.active();

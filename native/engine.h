@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "packet.h"
 #include "types.h"
 
 namespace tcpcast {
@@ -16,6 +17,7 @@ struct EngineConfig {
   int64_t idle_timeout_ns = 60 * NS_PER_S; // flows idle this long are evicted
   int64_t half_open_timeout_ns = 5 * NS_PER_S;  // connections that never carried payload: evicted sooner
   bool per_packet = false;                 // fill PacketRecord for every TCP packet (the `packets` command)
+  DecapConfig decap;                       // tunnels followed to the inner TCP connection (default: all, VXLAN 4789/8472)
 };
 
 // One series: the aggregate of an interface ("all") or one connection (both directions).
@@ -32,7 +34,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Feeds one captured frame. Never reads past caplen; malformed input is counted, never fatal.
+  // Feeds one captured frame. Never reads past caplen; malformed input is counted, never fatal. iface is the
+  // caller's interface id; a frame that carries its own (SLL2 ifindex, PacketView.ifindex) uses that instead.
   // When config.per_packet is set and the frame is TCP, *record is filled and true is returned.
   bool process(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen, int64_t ts_ns,
                uint32_t iface, PacketRecord* record);
@@ -48,6 +51,8 @@ class Engine {
   void take_windows(std::vector<WindowRecord>* out);
   // Series created since the last call; the caller takes them.
   void take_new_series(std::vector<SeriesInfo>* out);
+  // Series that ended since the last call (their last window was emitted before); the caller takes them.
+  void take_ended_series(std::vector<SeriesEnd>* out);
 
   const Counters& counters() const;
 

@@ -27,12 +27,28 @@ uint64_t hash_key(const FlowKey& k) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(k.ip_version) << 32) ^
                (static_cast<uint64_t>(k.port_a) << 16) ^ k.port_b;
   for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
+  if (k.tunnel.type) {
+    // Tunnelled: the tunnel identity too (outer addresses only hash when set, i.e. unkeyed tunnels).
+    h = mix64(h ^ ((uint64_t{k.tunnel.type} << 40) | (uint64_t{k.tunnel.outer_version} << 32) | k.tunnel.id));
+    if (k.tunnel.outer_version) {
+      std::memcpy(&w[0], k.tunnel.outer_a, 8);
+      std::memcpy(&w[1], k.tunnel.outer_a + 8, 8);
+      std::memcpy(&w[2], k.tunnel.outer_b, 8);
+      std::memcpy(&w[3], k.tunnel.outer_b + 8, 8);
+      for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
+    }
+  }
   return mix64(h);
+}
+
+inline bool tunnel_eq(const TunnelId& x, const TunnelId& y) {
+  return x.type == y.type && x.outer_version == y.outer_version && x.id == y.id &&
+         std::memcmp(x.outer_a, y.outer_a, 16) == 0 && std::memcmp(x.outer_b, y.outer_b, 16) == 0;
 }
 
 inline bool key_eq(const FlowKey& x, const FlowKey& y) {
   return x.ip_version == y.ip_version && x.port_a == y.port_a && x.port_b == y.port_b &&
-         std::memcmp(x.a, y.a, 16) == 0 && std::memcmp(x.b, y.b, 16) == 0;
+         std::memcmp(x.a, y.a, 16) == 0 && std::memcmp(x.b, y.b, 16) == 0 && tunnel_eq(x.tunnel, y.tunnel);
 }
 
 // memcmp's byte order over 16 bytes, as two big-endian word compares: inlined, where the memcmp with an
@@ -51,6 +67,7 @@ inline int addr_cmp(const uint8_t* x, const uint8_t* y) {
 // Builds the canonical key; returns the direction of the packet (0 when src is endpoint a).
 int make_key(const PacketView& p, FlowKey* k) {
   k->ip_version = p.ip_version;
+  k->tunnel = p.tunnel;
   int c = addr_cmp(p.src, p.dst);
   bool src_first = c < 0 || (c == 0 && p.sport <= p.dport);
   if (src_first) {
@@ -85,7 +102,6 @@ FlowTable::FlowTable(uint32_t max_flows, int64_t idle_timeout_ns, Counters* coun
       idle_timeout_ns_(idle_timeout_ns),
       half_open_timeout_ns_(half_open_timeout_ns),
       segments_total_(0),
-      segments_dropped_(0),
       counters_(counters),
       end_hook_(nullptr),
       end_ctx_(nullptr) {
@@ -124,7 +140,8 @@ void FlowTable::reset_flow(Flow& f) {
     d.num_sack = 0;
     d.payload_bytes = d.packets = 0;
     d.last_bif = 0;
-    d.fin_seen = d.rst_seen = false;
+    d.ack_seen = false;
+    d.highest_ack = 0;
     d.pending_start = d.pending_count = 0;
     d.have_last_tsval = d.have_last_tsecr = false;
     d.last_tsval = d.last_tsecr = 0;
@@ -179,8 +196,8 @@ void FlowTable::remove(uint32_t id) {
   active_--;
 }
 
-void FlowTable::end_flow(uint32_t id) {
-  if (end_hook_) end_hook_(end_ctx_, id, slots_[id]);
+void FlowTable::end_flow(uint32_t id, SeriesEndReason why) {
+  if (end_hook_) end_hook_(end_ctx_, id, slots_[id], why);
 }
 
 void FlowTable::lru_unlink(uint32_t id) {
@@ -201,7 +218,7 @@ void FlowTable::lru_push_back(uint32_t id, uint8_t list) {
 }
 
 void FlowTable::evict(uint32_t id, uint64_t* counter) {
-  end_flow(id);
+  end_flow(id, SeriesEndReason::evicted);  // half-open ones have no series; idle ones end as evicted
   remove(id);
   (*counter)++;
 }
@@ -225,6 +242,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   r->ack_rtt_ns = -1;
   r->bytes_in_flight = -1;
   r->ts_rtt_ns = -1;
+  r->acked_bytes = 0;
 
   FlowKey key;
   int d = make_key(p, &key);
@@ -265,7 +283,7 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
   // Port reuse (Wireshark: a SYN whose seq differs from the direction's base seq is a new conversation).
   if ((p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && fwd.base_seq_set) {
     if (p.seq != fwd.base_seq) {
-      end_flow(id);
+      end_flow(id, SeriesEndReason::port_reused);
       uint32_t iface_keep = iface;
       reset_flow(f);
       f.initiator = static_cast<uint8_t>(d);
@@ -312,14 +330,23 @@ bool FlowTable::update(const PacketView& p, uint32_t iface, SegmentResult* r) {
 
   if (p.has_ts) ts_rtt(f, d, p, r);
 
+  // acked_bytes: how far this ACK moves the direction's cumulative ACK forward. The first one only sets the
+  // baseline (so the SYN is never counted); one that does not move it forward counts 0.
+  if (p.flags & TCP_ACK) {
+    if (!fwd.ack_seen) {
+      fwd.ack_seen = true;
+      fwd.highest_ack = p.ack;
+    } else if (seq_gt(p.ack, fwd.highest_ack)) {
+      r->acked_bytes = p.ack - fwd.highest_ack;
+      fwd.highest_ack = p.ack;
+    }
+  }
   fwd.packets++;
   fwd.payload_bytes += p.tcp_len;
   if (p.tcp_len != 0 && f.lru_list == HALF_OPEN) {
     lru_unlink(id);
     lru_push_back(id, ESTABLISHED);
   }
-  if (p.flags & TCP_FIN) fwd.fin_seen = true;
-  if (p.flags & TCP_RST) fwd.rst_seen = true;
   if (r->retransmission) counters_->retransmissions++;
   if (r->ack_rtt_ns >= 0) counters_->ack_rtt_samples++;
   if (r->ts_rtt_ns >= 0) counters_->ts_rtt_samples++;

@@ -12,6 +12,11 @@
 
 namespace tcpcast {
 
+// Sequence comparisons modulo 2^32 (Wireshark's GT_SEQ, LT_SEQ, LE_SEQ): the sequence analysis and acked_bytes.
+inline bool seq_gt(uint32_t x, uint32_t y) { return static_cast<int32_t>(y - x) < 0; }
+inline bool seq_lt(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) < 0; }
+inline bool seq_le(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) <= 0; }
+
 constexpr uint32_t NO_FLOW = 0xffffffffu;
 constexpr uint32_t NO_STREAM = 0xffffffffu;
 
@@ -19,18 +24,20 @@ constexpr uint32_t NO_STREAM = 0xffffffffu;
 // so that bytes in flight agree when ACKs are not captured.
 constexpr uint32_t MAX_UNACKED_PER_DIRECTION = 10000;
 // Bound on unacked segments summed over all flows (16 bytes each: 64 MiB). Beyond it, new segments are
-// not remembered (counted in FlowTable::segments_dropped) -- only a capture without ACKs can get here.
+// not remembered (counted in Counters::segments_dropped) -- only a capture without ACKs can get here.
 constexpr uint64_t MAX_UNACKED_TOTAL = 4u << 20;
 // TSval values remembered per direction while waiting for their echo (pping's "timestamp table").
 constexpr int TS_PENDING = 8;
 
 // Canonical 5-tuple: endpoint a is the smaller (address, port) pair, so both directions share one key.
+// The tunnel the connection was found in is part of it (packet.h TunnelId): same 4-tuple, other VNI = other flow.
 struct FlowKey {
   uint8_t ip_version;
   uint8_t a[16];
   uint8_t b[16];
   uint16_t port_a;
   uint16_t port_b;
+  TunnelId tunnel;
 };
 
 struct UnackedSegment {
@@ -72,8 +79,8 @@ struct FlowDirection {
   uint64_t packets;
   int64_t last_bif;          // last bytes-in-flight value reported for this direction; 0 before any and
                              // after an ACK that acknowledges everything outstanding
-  bool fin_seen;
-  bool rst_seen;
+  bool ack_seen;             // acked_bytes (docs/features.md): this direction has sent an ACK, and
+  uint32_t highest_ack;      // the highest cumulative ACK it sent so far (modulo 2^32)
   // pping: TSvals seen in this direction waiting for their echo as TSecr from the other direction.
   PendingTsval pending[TS_PENDING];
   uint8_t pending_start;
@@ -122,11 +129,12 @@ struct SegmentResult {
   int64_t ack_rtt_ns;        // -1 when tshark prints nothing
   int64_t bytes_in_flight;   // -1 when tshark prints nothing
   int64_t ts_rtt_ns;         // -1 when no TSecr matched
+  uint32_t acked_bytes;      // sequence space this ACK newly acknowledges (0 for the direction's first ACK)
 };
 
 // Told about every connection that leaves the table (idle eviction, or replaced by a new one on port reuse)
 // before its slot is reused.
-using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow);
+using FlowEndHook = void (*)(void* ctx, uint32_t flow_id, const Flow& flow, SeriesEndReason why);
 
 class FlowTable {
  public:
@@ -150,16 +158,13 @@ class FlowTable {
 
   const Flow& flow(uint32_t id) const { return slots_[id]; }
   Flow& flow(uint32_t id) { return slots_[id]; }
-  uint32_t capacity() const { return max_flows_; }
   uint32_t active() const { return active_; }
-  uint64_t segments_stored() const { return segments_total_; }
-  uint64_t segments_dropped() const { return segments_dropped_; }
 
  private:
   uint32_t find(const FlowKey& key, uint64_t hash) const;
   uint32_t insert(const FlowKey& key, uint64_t hash, int64_t now_ns);
   void remove(uint32_t id);
-  void end_flow(uint32_t id);
+  void end_flow(uint32_t id, SeriesEndReason why);
   void reset_flow(Flow& f);
   void lru_unlink(uint32_t id);
   void lru_push_back(uint32_t id, uint8_t list);
@@ -187,7 +192,6 @@ class FlowTable {
   int64_t idle_timeout_ns_;
   int64_t half_open_timeout_ns_;
   uint64_t segments_total_;
-  uint64_t segments_dropped_;
   Counters* counters_;
   FlowEndHook end_hook_;
   void* end_ctx_;

@@ -21,10 +21,6 @@ namespace tcpcast {
 
 namespace {
 
-inline bool seq_gt(uint32_t x, uint32_t y) { return static_cast<int32_t>(y - x) < 0; }
-inline bool seq_lt(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) < 0; }
-inline bool seq_le(uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) <= 0; }
-
 constexpr uint32_t FLAG_KEEP_ALIVE = 1;
 constexpr uint32_t FLAG_ZERO_WINDOW_PROBE = 2;
 constexpr uint32_t FLAG_KEEP_ALIVE_ACK = 4;
@@ -88,7 +84,7 @@ finished_fwd:
         if (segments_total_ < MAX_UNACKED_TOTAL) {
           push_unacked(fwd, UnackedSegment{seq, nextseq, p.ts_ns});
         } else {
-          segments_dropped_++;
+          counters_->segments_dropped++;
         }
       }
     }

@@ -309,7 +309,9 @@ CaptureError Source::run_live() {
     busy = drained > 0;
     engine_.advance(drained_at_ns);
     collect();
-    if (!pending_->windows.empty() || !pending_->packets.empty() || !pending_->new_series.empty()) flush();
+    if (!pending_->windows.empty() || !pending_->packets.empty() || !pending_->new_series.empty() ||
+        !pending_->ended_series.empty())
+      flush();
     refresh_stats(false);
   }
   // A clean stop at time T: windows that ended before T are complete (closed normally); finish() then closes
@@ -328,11 +330,8 @@ int64_t Source::stamp_ns(const pcap_pkthdr* hdr) const {
 }
 
 void Source::handle_packet(const pcap_pkthdr* hdr, const u_char* data, int64_t ts_ns) {
-  uint32_t iface = 0;
-  if (linktype_ == DLT_LINUX_SLL2 && hdr->caplen >= 8) {
-    // SLL2: protocol(2) reserved(2) ifindex(4, big-endian) ...
-    iface = (uint32_t(data[4]) << 24) | (uint32_t(data[5]) << 16) | (uint32_t(data[6]) << 8) | uint32_t(data[7]);
-  }
+  // One source is one interface (id 0); SLL2 frames carry their ifindex, which the engine reads from the parse.
+  const uint32_t iface = 0;
   PacketRecord record;
   uint64_t emitted_before = engine_.counters().windows_emitted;
   bool have = engine_.process(linktype_, data, hdr->caplen, hdr->len, ts_ns, iface,
@@ -369,7 +368,6 @@ std::string Source::iface_name(uint32_t iface) {
 void Source::collect_series() {
   engine_.take_new_series(&tmp_series_);
   for (const SeriesInfo& s : tmp_series_) {
-    if (s.index >= series_map_.size()) series_map_.resize(s.index + 1, UINT32_MAX);
     uint32_t global = owner_->global_series_index();
     series_map_[s.index] = global;
     pending_->new_series.push_back({global, iface_name(s.iface), s.key});
@@ -381,10 +379,21 @@ void Source::collect() {
   collect_series();
   engine_.take_windows(&tmp_windows_);
   for (WindowRecord w : tmp_windows_) {
-    w.series = w.series < series_map_.size() ? series_map_[w.series] : UINT32_MAX;
+    auto it = series_map_.find(w.series);
+    w.series = it != series_map_.end() ? it->second : UINT32_MAX;
     pending_->windows.push_back(w);
   }
   tmp_windows_.clear();
+  // Ended series come after their last window (same close or earlier); their mapping goes with them, so the
+  // map holds live series only, however many connections come and go.
+  engine_.take_ended_series(&tmp_ended_);
+  for (SeriesEnd e : tmp_ended_) {
+    auto it = series_map_.find(e.index);
+    if (it == series_map_.end()) continue;
+    pending_->ended_series.push_back(SeriesEnd{it->second, e.reason});
+    series_map_.erase(it);
+  }
+  tmp_ended_.clear();
 }
 
 void Source::flush() {

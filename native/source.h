@@ -67,10 +67,11 @@ class Source {
   std::string warning_;
   std::thread thread_;
   std::unique_ptr<Batch> pending_;
-  std::vector<uint32_t> series_map_;
+  std::unordered_map<uint32_t, uint32_t> series_map_;  // engine series index -> global, live series only
   std::unordered_map<uint32_t, std::string> iface_names_;
   std::vector<WindowRecord> tmp_windows_;
   std::vector<SeriesInfo> tmp_series_;
+  std::vector<SeriesEnd> tmp_ended_;
   int64_t last_stats_ns_ = 0;
   std::mutex stats_mu_;
   Counters counters_;

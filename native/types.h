@@ -1,7 +1,10 @@
 // Plain structs shared by the parser, flow table, windows and the binding; times are integer nanoseconds until output.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+
+#include "schema.h"
 
 namespace tcpcast {
 
@@ -26,46 +29,48 @@ struct PacketRecord {
   uint8_t retransmission;    // 1 when the segment is a retransmission
 };
 
-// One closed window of one series. Column order of the first nine is the model's feature order.
+// One closed window of one series. The value fields come from TCPCAST_WINDOW_COLUMNS (schema.h), in its order,
+// contiguous doubles (addon.cc copies them as one block).
 struct WindowRecord {
   uint32_t series;           // SeriesInfo.index
   int64_t window_end_ns;     // exclusive end; start = end - window_ns
-  double size;               // TCP payload bytes, both directions
-  double delay;              // mean ack RTT in ms; carried forward when the window has no sample
-  double bif;                // bytes in flight at window end
-  double iat_mean;           // packet inter-arrival time mean, ms
-  double iat_std;            // packet inter-arrival time population std, ms
-  double throughput_mbps;    // size * 8 / window seconds / 1e6
-  double delay_gradient;     // delay - previous window's delay
-  double bif_gradient;       // bif - previous window's bif
-  double is_silent;          // 1 when no packet fell in the window
-  double packets;
-  double retransmits;
-  double min_rtt;            // min ack RTT sample in the window, ms; 0 when none
+#define TCPCAST_X(name, unit, description) double name;
+  TCPCAST_WINDOW_COLUMNS(TCPCAST_X)
+#undef TCPCAST_X
 };
-constexpr int WINDOW_VALUE_COLUMNS = 12;  // size .. min_rtt, in the order above
+#define TCPCAST_X(name, unit, description) +1
+constexpr int WINDOW_VALUE_COLUMNS = 0 TCPCAST_WINDOW_COLUMNS(TCPCAST_X);
+#undef TCPCAST_X
+// The values start right after window_end_ns and have no padding between them: one block of doubles.
+constexpr size_t WINDOW_VALUES_OFFSET = offsetof(WindowRecord, window_end_ns) + sizeof(int64_t);
+static_assert(sizeof(WindowRecord) == WINDOW_VALUES_OFFSET + WINDOW_VALUE_COLUMNS * sizeof(double),
+              "WindowRecord values must be one contiguous block of doubles");
+inline const double* window_values(const WindowRecord& w) {
+  return reinterpret_cast<const double*>(reinterpret_cast<const char*>(&w) + WINDOW_VALUES_OFFSET);
+}
 
-// What was seen and what was skipped: first-class output, not debug noise.
+// What was seen and what was skipped: first-class output, not debug noise (pping's rule). Fields from
+// TCPCAST_COUNTERS (schema.h).
 struct Counters {
-  uint64_t frames = 0;
-  uint64_t tcp_packets = 0;
-  uint64_t not_ip = 0;
-  uint64_t not_tcp = 0;
-  uint64_t fragments = 0;
-  uint64_t truncated = 0;
-  uint64_t malformed = 0;
-  uint64_t unsupported_link = 0;
-  uint64_t flows_created = 0;
-  uint64_t flows_evicted_idle = 0;
-  uint64_t flows_evicted_half_open = 0;  // never carried data: timed out early, or gave way when the table was full
-  uint64_t flows_table_full = 0;     // packets of flows not tracked because the table was full
-  uint64_t flows_active = 0;
-  uint64_t retransmissions = 0;
-  uint64_t ack_rtt_samples = 0;
-  uint64_t ts_rtt_samples = 0;
-  uint64_t windows_emitted = 0;
-  uint64_t iface_series_full = 0;    // packets of interfaces beyond the per-interface series bound (no "all" series)
-  uint64_t flows_port_reused = 0;    // connections replaced by a new one on the same 5-tuple (SYN with a new ISN)
+#define TCPCAST_X(name, description) uint64_t name = 0;
+  TCPCAST_COUNTERS(TCPCAST_X)
+#undef TCPCAST_X
+};
+#define TCPCAST_X(name, description) +1
+constexpr int COUNTER_COUNT = 0 TCPCAST_COUNTERS(TCPCAST_X);
+#undef TCPCAST_X
+
+// Why a series ended (TCPCAST_SERIES_END_REASONS in schema.h).
+enum class SeriesEndReason : uint8_t {
+#define TCPCAST_X(name, description) name,
+  TCPCAST_SERIES_END_REASONS(TCPCAST_X)
+#undef TCPCAST_X
+};
+
+// A series that ended: its last window was emitted before, it emits no more, and its index is never reused.
+struct SeriesEnd {
+  uint32_t index;            // SeriesInfo.index
+  SeriesEndReason reason;
 };
 
 }  // namespace tcpcast

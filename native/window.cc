@@ -4,8 +4,9 @@
 // Why the top-K rule looks like this: a series must not flap in and out as byte counts cross each other, and
 // there must never be more than K connection series. So a connection gets a series at a window close when a
 // slot is free (largest cumulative payload first among the connections seen in that window that have carried
-// payload) and keeps it
-// until the connection ends (idle eviction, port reuse) or is silent for FLOW_SERIES_IDLE_NS.
+// payload) and keeps it until the connection ends (idle eviction, port reuse) or is silent for
+// FLOW_SERIES_IDLE_NS. Every end is reported (take_ended_series, with its reason) so the layers above forget
+// the series at once.
 #include "window.h"
 
 #include <arpa/inet.h>
@@ -82,7 +83,9 @@ WindowAggregator::Series* WindowAggregator::new_series(uint32_t iface, uint32_t 
     const FlowKey& k = f->key;
     std::string ea = endpoint(k.ip_version, k.a, k.port_a);
     std::string eb = endpoint(k.ip_version, k.b, k.port_b);
-    info.key = f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb;
+    // A tunnelled connection names its tunnel first ("vni=42/..."): one label per connection series, which
+    // is bounded by top-K, so the tunnel adds no series of its own.
+    info.key = tunnel_label(k.tunnel) + (f->initiator == 0 ? eb + "-" + ea : ea + "-" + eb);
     flow_state(flow).series = static_cast<uint32_t>(pos);
     flow_series_active_++;
   }
@@ -119,6 +122,7 @@ void WindowAggregator::account(Series* s, const PacketView& p, const SegmentResu
   s->size += p.tcp_len;
   s->packets++;
   if (r.retransmission) s->retransmits++;
+  s->acked_bytes += r.acked_bytes;
   if (r.ack_rtt_ns > 0) {
     double rtt_ms = static_cast<double>(r.ack_rtt_ns) / NS_PER_MS;
     if (s->rtt_n == 0 || rtt_ms < s->rtt_min_ms) s->rtt_min_ms = rtt_ms;
@@ -195,7 +199,7 @@ void WindowAggregator::on_packet(const PacketView& p, uint32_t iface, const Segm
   }
 }
 
-void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
+void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f, SeriesEndReason why) {
   FlowState& st = flow_state(flow_id);
   if (st.bif_in_sum != 0) {
     Series* owner = iface_series(f.iface);
@@ -204,6 +208,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
   if (st.series != NO_FLOW) {
     Series& s = series_[st.series];
     s.ended = true;
+    s.end_reason = why;
     s.prev_bif = static_cast<double>(f.bytes_in_flight());
     s.flow = NO_FLOW;
   }
@@ -212,7 +217,7 @@ void WindowAggregator::flow_ended(uint32_t flow_id, const Flow& f) {
 
 void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   const double window_s = static_cast<double>(config_.window_ns) / NS_PER_S;
-  WindowRecord rec;
+  WindowRecord rec{};  // a column emit() forgets to set reads 0, never stack garbage
   rec.series = s->index;
   rec.window_end_ns = window_end_ns;
   rec.size = s->size;
@@ -238,6 +243,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   rec.packets = static_cast<double>(s->packets);
   rec.retransmits = static_cast<double>(s->retransmits);
   rec.min_rtt = s->rtt_n ? s->rtt_min_ms : 0.0;
+  rec.acked_bytes = s->acked_bytes;
   out_.push_back(rec);
   counters_->windows_emitted++;
 
@@ -248,6 +254,7 @@ void WindowAggregator::emit(Series* s, int64_t window_end_ns) {
   s->size = 0;
   s->packets = 0;
   s->retransmits = 0;
+  s->acked_bytes = 0;
   s->rtt_sum_ms = 0;
   s->rtt_n = 0;
   s->rtt_min_ms = 0;
@@ -264,6 +271,9 @@ void WindowAggregator::drop_ended_series() {
       if (s.flow != NO_FLOW) flow_state(s.flow).series = NO_FLOW;
       s.live = false;
       flow_series_active_--;
+      // Announced across the boundary, so JS forgets the series at once instead of guessing from its silence.
+      ended_series_.push_back(SeriesEnd{s.index, s.ended ? s.end_reason : SeriesEndReason::idle});
+      counters_->series_ended++;
     }
   }
 }
@@ -307,6 +317,11 @@ void WindowAggregator::take_windows(std::vector<WindowRecord>* out) {
 void WindowAggregator::take_new_series(std::vector<SeriesInfo>* out) {
   out->clear();
   out->swap(new_series_);
+}
+
+void WindowAggregator::take_ended_series(std::vector<SeriesEnd>* out) {
+  out->clear();
+  out->swap(ended_series_);
 }
 
 }  // namespace tcpcast

@@ -30,11 +30,13 @@ class WindowAggregator {
   void advance(int64_t now_ns);
   // Closes the open window of every series.
   void finish();
-  // The flow table is about to drop this connection.
-  void flow_ended(uint32_t flow_id, const Flow& flow);
+  // The flow table is about to drop this connection (why: evicted or port_reused).
+  void flow_ended(uint32_t flow_id, const Flow& flow, SeriesEndReason why);
 
   void take_windows(std::vector<WindowRecord>* out);
   void take_new_series(std::vector<SeriesInfo>* out);
+  // Series that ended since the last call, each after its last window was emitted.
+  void take_ended_series(std::vector<SeriesEnd>* out);
 
  private:
   struct Series {
@@ -44,12 +46,14 @@ class WindowAggregator {
     uint32_t flow;            // NO_FLOW for "all"
     uint32_t flow_stream;
     bool ended;               // connection gone: emit the open window, then drop the series
+    SeriesEndReason end_reason;
     int64_t bif_sum;          // "all": summed BIF of the interface's live connections
     int64_t silent_ns;        // current run of silent windows
     // Open window accumulators.
     double size;
     uint64_t packets;
     uint64_t retransmits;
+    double acked_bytes;
     double rtt_sum_ms;
     uint64_t rtt_n;
     double rtt_min_ms;
@@ -97,6 +101,7 @@ class WindowAggregator {
   std::vector<Candidate> candidates_;
   std::vector<WindowRecord> out_;
   std::vector<SeriesInfo> new_series_;
+  std::vector<SeriesEnd> ended_series_;
   uint32_t iface_series_count_;
   uint32_t last_iface_;             // cache for iface_series()
   size_t last_iface_pos_;

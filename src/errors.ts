@@ -13,6 +13,7 @@ export type TcpcastErrorCode =
   | 'ERR_PRIVILEGE_DROP'
   | 'ERR_INVALID_OPTION'
   | 'ERR_ADDON_MISSING'
+  | 'ERR_ADDON_SCHEMA'
   | 'ERR_OUTPUT';
 
 /**

@@ -1,4 +1,7 @@
-// The window feature schema shared by capture, CSV, training, inference and sinks: one definition, many users.
+// The window feature schema shared by capture, CSV, training, inference and sinks: derived from the one list in src/schema.ts.
+import { WINDOW_COLUMNS, type SeriesEndReason, type WindowValueColumn } from './schema';
+
+export type { WindowValueColumn } from './schema';
 
 /** The model's input features, in the order the model sees them (the seed's nine). */
 export const FEATURE_NAMES = [
@@ -11,12 +14,11 @@ export const FEATURE_NAMES = [
   'delay_gradient',
   'bif_gradient',
   'is_silent',
-] as const;
+] as const satisfies readonly WindowValueColumn[];
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
-/** Every value column of a native WindowRecord, in native order (features first, then extras). */
-export const WINDOW_VALUE_COLUMNS = [...FEATURE_NAMES, 'packets', 'retransmits', 'min_rtt'] as const;
-export type WindowValueColumn = (typeof WINDOW_VALUE_COLUMNS)[number];
+/** Every value column of a native WindowRecord, in native order (src/schema.ts WINDOW_COLUMNS). */
+export const WINDOW_VALUE_COLUMNS: readonly WindowValueColumn[] = WINDOW_COLUMNS.map((c) => c.name);
 
 /** The forecast target: next window's throughput. */
 export const TARGET_NAME = 'throughput_mbps' as const;
@@ -31,6 +33,12 @@ export interface SeriesInfo {
   key: string;
 }
 
+/** A series that ended: its last window was in this batch or an earlier one; no more will come, and its index is never reused. */
+export interface EndedSeries {
+  index: number;
+  reason: SeriesEndReason;
+}
+
 /**
  * A batch of closed windows as the native side hands it over: columnar typed arrays, one call per batch.
  * values is row-major, count x WINDOW_VALUE_COLUMNS.length.
@@ -42,6 +50,8 @@ export interface WindowBatch {
   values: Float64Array;
   /** Series first seen in this batch (their windows may be in it). */
   newSeries: SeriesInfo[];
+  /** Series that ended since the previous batch (native always sets it; hand-made batches may leave it out). */
+  endedSeries?: EndedSeries[];
 }
 
 /** One window of one series as the sinks see it, with the forecast made for it (if any). */

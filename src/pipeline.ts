@@ -1,7 +1,7 @@
 // capture -> sequence buffers/forecast -> sinks: turns native window batches into rows, attaches forecasts, fans out to sinks.
-import type { WindowBatch, WindowRow } from './features';
+import type { EndedSeries, WindowBatch, WindowRow } from './features';
 import { WINDOW_VALUE_COLUMNS } from './features';
-import { closeRanges, rowAt, SeriesNames } from './capture/rows';
+import { closeRanges, endedAfter, rowAt, SeriesNames } from './capture/rows';
 import { CloseLatency, type CloseLatencyStats } from './capture/close-latency';
 import type { Sink } from './sinks/sink';
 import type { Logger } from './log';
@@ -18,14 +18,11 @@ export interface WindowSource extends AsyncIterable<WindowBatch> {
 export interface Forecaster {
   /** batch: every series' window of ONE close. Resolves with series index -> predicted throughput (Mbps) of the NEXT window. */
   predict(batch: WindowBatch): Promise<Map<number, number>>;
-  /** Forgets series that produced no window for this many closes (ended connections). */
-  evictIdle?(closes: number): number;
+  /** Drops the history of a series that ended (native announces every end: batch.endedSeries). */
+  forget?(series: number): void;
   stats(): object;
   close(): Promise<void>;
 }
-
-/** Series whose connection ended stop producing windows; their histories are dropped after this many closes. */
-const FORECAST_IDLE_CLOSES = 200;
 
 export interface PipelineOptions {
   source: WindowSource;
@@ -44,7 +41,10 @@ export interface PipelineStats {
   predictionsLate: number;
   forecastErrors: number;
   sinkErrors: number;
+  /** Series live now (known and not ended). */
   series: number;
+  /** Series that ended and were forgotten by the pipeline, the forecaster and the sinks. */
+  seriesEnded: number;
 }
 
 /**
@@ -69,6 +69,7 @@ export class Pipeline {
     forecastErrors: 0,
     sinkErrors: 0,
     series: 0,
+    seriesEnded: 0,
   };
 
   constructor(private readonly opts: PipelineOptions) {
@@ -95,8 +96,36 @@ export class Pipeline {
   private async handleBatch(batch: WindowBatch): Promise<void> {
     this.counters.batches++;
     this.names.add(batch);
+    // Each ended series is forgotten right after the close with its last row: before a later close of this batch
+    // can start a new series under the same key (port reuse, a connection back after its series went idle).
+    const ended = endedAfter(batch);
+    this.forgetEnded(ended.get(0));
     // A batch may hold several window closes: hand them to sinks and the forecaster one close at a time, in order.
-    for (const [from, to] of closeRanges(batch)) await this.handleClose(batch, from, to);
+    for (const [from, to] of closeRanges(batch)) {
+      await this.handleClose(batch, from, to);
+      for (let i = from + 1; i <= to; i++) this.forgetEnded(ended.get(i));
+    }
+  }
+
+  /** Ended series leave every map at once (memory bounded by the live series, not by every series ever seen). */
+  private forgetEnded(ended: EndedSeries[] | undefined): void {
+    if (!ended) return;
+    const infos = ended.map((e) => this.names.get(e.index));
+    for (const e of ended) {
+      this.opts.forecaster?.forget?.(e.index);
+      this.pendingForecast.delete(e.index);
+      this.requestedFor.delete(e.index);
+      this.names.forget(e.index);
+      this.counters.seriesEnded++;
+    }
+    for (const sink of this.opts.sinks) {
+      try {
+        sink.forgetSeries?.(infos);
+      } catch (err) {
+        this.counters.sinkErrors++;
+        this.opts.logger.error({ sink: sink.name, err }, 'sink forgetSeries failed');
+      }
+    }
   }
 
   private async handleClose(batch: WindowBatch, from: number, to: number): Promise<void> {
@@ -138,10 +167,11 @@ export class Pipeline {
       newSeries: [],
     };
     for (const index of close.series) this.requestedFor.set(index, nextWindowEndNs);
-    if (this.counters.windowCloses % FORECAST_IDLE_CLOSES === 0) forecaster.evictIdle?.(FORECAST_IDLE_CLOSES);
     const task = forecaster.predict(close).then(
       (predictions) => {
         for (const index of close.series) {
+          // The series ended (and was forgotten) while its forecast was in flight: nothing will carry it.
+          if (!this.requestedFor.has(index)) continue;
           const value = predictions.get(index);
           if (value !== undefined) this.pendingForecast.set(index, { windowEndNs: nextWindowEndNs, value });
           // No forecast for this series (history not full yet, or the pool dropped the batch): not "late".

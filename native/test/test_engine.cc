@@ -74,3 +74,30 @@ TEST(engine_per_packet_off_and_window_calls) {
   CHECK_EQ(w.size(), 2u);  // the open (empty) window of both series, once
   for (auto& x : w) CHECK_NEAR(x.is_silent, 1, 0);
 }
+
+// "-i any" (SLL2): the interface id is the frame's ifindex, not the caller's, so one capture gives one "all"
+// series per interface (the capture no longer re-parses the SLL2 header for it).
+TEST(engine_sll2_ifindex_names_the_interface) {
+  Engine e(EngineConfig{});
+  tt::Seg s;
+  tt::Bytes l3 = tt::ip_packet(s);
+  tt::Bytes f(20 + l3.size(), 0);
+  tt::put16(f, 0, 0x0800);  // protocol
+  tt::put32(f, 4, 9);       // ifindex
+  tt::copy_in(f.data() + 20, l3);
+  e.process(LINK_LINUX_SLL2, f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), NS_PER_S, 0,
+            nullptr);
+  tt::Bytes eth = tt::eth_frame(s);
+  e.process(LINK_EN10MB, eth.data(), static_cast<uint32_t>(eth.size()), static_cast<uint32_t>(eth.size()),
+            NS_PER_S + 1, 2, nullptr);
+  e.finish();
+  std::vector<SeriesInfo> series;
+  e.take_new_series(&series);
+  CHECK(series.size() >= 2u);
+  if (series.size() >= 2) {
+    CHECK(series[0].key == "all");
+    CHECK_EQ(series[0].iface, 9u);
+    CHECK(series[1].key == "all");
+    CHECK_EQ(series[1].iface, 2u);  // no ifindex in an Ethernet frame: the caller's id
+  }
+}

@@ -250,8 +250,9 @@ TEST(packet_bad_lengths_are_malformed) {
   tt::put16(bad, 4, static_cast<uint16_t>(p6.size()));  // payload length > wire
   CHECK(parse(LINK_RAW, bad, &v) == ParseResult::malformed);
   bad = p6;
-  tt::put16(bad, 4, 0);  // jumbogram marker
-  CHECK(parse(LINK_RAW, bad, &v) == ParseResult::malformed);
+  tt::put16(bad, 4, 0);  // payload length 0 without a jumbo option (BIG TCP): the length comes from the frame
+  CHECK(parse(LINK_RAW, bad, &v) == ParseResult::ok);
+  CHECK_EQ(v.tcp_len, s6.payload);
 }
 
 TEST(packet_ethernet_padding_trusts_ip_length) {

@@ -101,6 +101,8 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(w0.is_silent, 0, 0);
   CHECK_NEAR(w0.delay_gradient, 0, 0);  // first window of the series
   CHECK_NEAR(w0.retransmits, 0, 0);
+  // The server's first ACK (2001) is its baseline; the second moves it by 500. The client's ack=1 never moves.
+  CHECK_NEAR(w0.acked_bytes, 500, 0);
 
   const WindowRecord& w1 = all[1];
   CHECK_EQ(w1.window_end_ns, T0 + 2 * W);
@@ -131,6 +133,40 @@ TEST(window_features_on_crafted_sequence) {
   CHECK_NEAR(a[1].bif, 2000, 0);
   CHECK_NEAR(a[1].bif_gradient, 2000, 0);
   CHECK_EQ(e.counters().windows_emitted, c.windows.size());
+}
+
+// acked_bytes: cumulative-ACK advance per direction, modulo 2^32; duplicate and older ACKs add nothing.
+TEST(window_acked_bytes_counts_cumulative_ack_advance) {
+  EngineConfig cfg;
+  cfg.window_ns = W;
+  cfg.top_k = 1;
+  Engine e(cfg);
+  Collected c;
+  const uint32_t base = 0xffffff00u;  // the ACKs wrap past 2^32
+  feed(e, data(40000, base, 100), T0 + 1 * NS_PER_MS);
+  feed(e, ack_of(40000, base), T0 + 2 * NS_PER_MS);          // the server's first ACK: baseline, 0
+  feed(e, ack_of(40000, base + 100), T0 + 3 * NS_PER_MS);    // +100
+  feed(e, ack_of(40000, base + 100), T0 + 4 * NS_PER_MS);    // duplicate: 0
+  feed(e, data(40000, base + 100, 1000), T0 + 5 * NS_PER_MS);
+  feed(e, ack_of(40000, base + 50), T0 + 6 * NS_PER_MS);     // older than the highest: 0
+  feed(e, ack_of(40000, base + 1100), T0 + 7 * NS_PER_MS);   // +1000, across 2^32
+  feed(e, data(40000, base + 1100, 10), T0 + 150 * NS_PER_MS);
+  feed(e, ack_of(40000, base + 1110), T0 + 160 * NS_PER_MS);  // next window: +10
+  Seg syn = data(40000, 0, 0);
+  syn.flags = TCP_SYN;  // no ACK flag: its ack field is not an acknowledgement
+  syn.ack = 77777;
+  syn.sport = 40002;
+  feed(e, syn, T0 + 170 * NS_PER_MS);
+  e.finish();
+  c.take(e);
+  auto all = c.of("all");
+  CHECK_EQ(all.size(), 2u);
+  if (all.size() != 2) return;
+  CHECK_NEAR(all[0].acked_bytes, 1100, 0);
+  CHECK_NEAR(all[1].acked_bytes, 10, 0);
+  auto a = c.of("10.0.0.2:5201-10.0.0.1:40000");
+  CHECK_EQ(a.size(), 1u);
+  if (a.size() == 1) CHECK_NEAR(a[0].acked_bytes, 10, 0);
 }
 
 TEST(window_bif_is_last_value_until_all_acked) {
@@ -206,6 +242,45 @@ TEST(window_silent_gap_cap_and_idle_series_end) {
   CHECK_NEAR(all.back().size, 1000, 0);
   for (size_t i = 1; i < all.size(); i++) CHECK(all[i].window_end_ns > all[i - 1].window_end_ns);
   CHECK(e.counters().flows_evicted_idle >= 1);
+}
+
+// Every end of a connection series is reported once, after its last window, with why: silence (idle), the flow
+// table dropping the connection (evicted), or a new connection on the same 5-tuple (port_reused).
+TEST(window_ended_series_are_reported_with_reason) {
+  auto run = [](int64_t idle_timeout_ns, bool reuse) {
+    EngineConfig cfg;
+    cfg.window_ns = W;
+    cfg.idle_timeout_ns = idle_timeout_ns;
+    Engine e(cfg);
+    feed(e, data(40000, 1001, 1000), T0 + NS_PER_MS);
+    feed(e, data(40000, 2001, 1000), T0 + 150 * NS_PER_MS);  // the series exists from window 1
+    if (reuse) {
+      Seg syn = data(40000, 900000, 0);
+      syn.flags = TCP_SYN;  // a new ISN on the same 5-tuple
+      feed(e, syn, T0 + 250 * NS_PER_MS);
+    }
+    e.advance(T0 + 5 * NS_PER_S);
+    std::vector<WindowRecord> windows;
+    std::vector<SeriesInfo> series;
+    std::vector<SeriesEnd> ended;
+    e.take_windows(&windows);
+    e.take_new_series(&series);
+    e.take_ended_series(&ended);
+    CHECK_EQ(e.counters().series_ended, static_cast<uint64_t>(ended.size()));
+    std::vector<SeriesEnd> again;
+    e.take_ended_series(&again);
+    CHECK(again.empty());
+    return ended;
+  };
+  auto idle = run(60 * NS_PER_S, false);
+  CHECK_EQ(idle.size(), 1u);
+  if (!idle.empty()) CHECK(idle[0].reason == SeriesEndReason::idle);
+  auto evicted = run(NS_PER_S, false);  // evicted after 1 s, before the series' 2 s of silence
+  CHECK_EQ(evicted.size(), 1u);
+  if (!evicted.empty()) CHECK(evicted[0].reason == SeriesEndReason::evicted);
+  auto reused = run(60 * NS_PER_S, true);
+  CHECK(!reused.empty());
+  if (!reused.empty()) CHECK(reused[0].reason == SeriesEndReason::port_reused);
 }
 
 TEST(window_top_k_never_exceeded) {

@@ -3,6 +3,7 @@ import type { WindowBatch } from '../features';
 import { TcpcastError, withCallerStack } from '../errors';
 import { native, NativeCaptureHandle, NativeCaptureStats, NativeQueueItem, PacketBatch } from '../native';
 import { CaptureOptions, toNativeOptions } from './options';
+import { UndecodedReporter } from './undecoded';
 
 export * from './options';
 export type { PacketBatch } from '../native';
@@ -18,6 +19,7 @@ export class Capture implements AsyncIterable<WindowBatch> {
   private ended = false;
   private stopRequested = false;
   private readonly onWarning: (message: string) => void;
+  private readonly undecoded = new UndecodedReporter();
 
   /** Use openCapture(). */
   constructor(options: CaptureOptions) {
@@ -34,7 +36,7 @@ export class Capture implements AsyncIterable<WindowBatch> {
   async *[Symbol.asyncIterator](): AsyncGenerator<WindowBatch> {
     for await (const item of this.items()) {
       const w = item.windows;
-      if (w && (w.count > 0 || w.newSeries.length > 0)) yield w;
+      if (w && (w.count > 0 || w.newSeries.length > 0 || w.endedSeries.length > 0)) yield w;
     }
   }
 
@@ -51,6 +53,7 @@ export class Capture implements AsyncIterable<WindowBatch> {
         // Made while the consumer's next() is on the stack: a source error then points at the consumer's code.
         const site = new Error();
         const item = await this.nextItem();
+        this.reportUndecoded();
         if (!item) return;
         if (item.warning) this.onWarning(item.warning);
         yield item;
@@ -63,6 +66,11 @@ export class Capture implements AsyncIterable<WindowBatch> {
       // A consumer that breaks out early stops the capture, so threads and the notify handle are released.
       if (!this.ended) await this.stop();
     }
+  }
+
+  /** Once per reason, the first time frames were skipped for it (the counters keep the totals). */
+  private reportUndecoded(): void {
+    for (const line of this.undecoded.report(this.handle.stats().counters)) this.onWarning(line);
   }
 
   private wake(): void {

@@ -1,15 +1,16 @@
 // Capture options: validation and defaults live here (policy in TypeScript); native code receives a complete, checked struct.
+import { Option, type Command } from 'commander';
 import { Errors } from '../errors';
 import type { NativeCaptureOptions } from '../native';
 
 /** Live captures leave loopback out unless the user gives a filter: local chatter is not the link being forecast. */
 export const DEFAULT_LIVE_BPF = 'not (net 127.0.0.0/8 or ip6 host ::1)';
 /**
- * Headers only: Ethernet (14) + two VLAN tags (8) + IPv6 (40) with a few extension headers (~24) + TCP with full
- * options (60) fits in 146; 128 covers everything but stacked IPv6 extensions, and keeps the ring 10x denser
- * than full frames at 1500 bytes (fewer drops under load).
+ * Headers only, including one tunnel: VXLAN over an IPv6 underlay (14 + 40 + 8 + 8) carrying Ethernet + IPv6 +
+ * TCP with full options (14 + 40 + 60) is 184 bytes; 192 covers it and stays ~8x denser in the ring than full
+ * 1500-byte frames (fewer drops under load). Without tunnels 128 would do (Ethernet, two VLAN tags, IPv6, TCP).
  */
-export const DEFAULT_SNAPLEN = 128;
+export const DEFAULT_SNAPLEN = 192;
 /** Kernel ring per handle, KiB (tcpdump's -B unit): 32 MiB holds ~1 s of a 10 Gb/s link's headers. */
 export const DEFAULT_BUFFER_KIB = 32 * 1024;
 export const DEFAULT_WINDOW_MS = 50;
@@ -21,6 +22,10 @@ export const DEFAULT_HALF_OPEN_TIMEOUT_MS = 5_000;
 /** How often an idle live link closes its silent windows: well under a window, cheap (one poll timeout). */
 export const DEFAULT_TICK_MS = 10;
 export const DEFAULT_QUEUE_BATCHES = 64;
+/** UDP ports decoded as VXLAN: IANA's 4789 and 8472, the Linux kernel's default (flannel, older OVS). */
+export const DEFAULT_VXLAN_PORTS: readonly number[] = [4789, 8472];
+/** The native parser keeps a fixed-size port list (native/packet.h MAX_VXLAN_PORTS). */
+export const MAX_VXLAN_PORTS = 8;
 
 const NS_PER_MS = 1_000_000;
 
@@ -55,6 +60,10 @@ export interface CaptureOptions {
    */
   packetsFd?: number;
   tickMs?: number;
+  /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection; default true. */
+  decap?: boolean;
+  /** UDP ports decoded as VXLAN; default DEFAULT_VXLAN_PORTS. */
+  vxlanPorts?: number[];
   /** Bound of the native queue, in batches: files wait when full, live drops the oldest batch (counted). */
   queueBatches?: number;
   /** pcap_activate warnings; default: process.emitWarning. */
@@ -71,6 +80,40 @@ function real(name: string, value: number | undefined, fallback: number, min: nu
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw Errors.invalidOption(`${name} must be a number in [${min}, ${max}], got ${value}`);
   return v;
+}
+
+function vxlanPorts(ports: number[] | undefined): number[] {
+  const list = ports ?? [...DEFAULT_VXLAN_PORTS];
+  if (!Array.isArray(list) || list.length > MAX_VXLAN_PORTS) {
+    throw Errors.invalidOption(`vxlanPorts must be a list of at most ${MAX_VXLAN_PORTS} UDP ports, got ${JSON.stringify(ports)}`);
+  }
+  return list.map((p) => int('vxlanPorts', p, 0, 1, 65535));
+}
+
+/** "4789,8472" (the --vxlan-ports flag) -> [4789, 8472]; an empty string means no VXLAN port. */
+export function parseVxlanPorts(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ports = parts.map((s) => {
+    if (!/^\d+$/.test(s)) throw Errors.invalidOption(`--vxlan-ports: not a port number: ${JSON.stringify(s)}`);
+    return Number(s);
+  });
+  return vxlanPorts(ports);
+}
+
+/** The decapsulation flags, shared by every command that captures (packets, windows, run, replay). */
+export interface DecapFlags {
+  decap: boolean;
+  vxlanPorts?: number[];
+}
+
+export function addDecapOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--no-decap', 'do not follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE): tunnelled TCP is not analysed'))
+    .addOption(
+      new Option('--vxlan-ports <list>', `UDP ports decoded as VXLAN, comma-separated (default ${DEFAULT_VXLAN_PORTS.join(',')})`)
+        .env('TCPCAST_VXLAN_PORTS')
+        .argParser(parseVxlanPorts),
+    );
 }
 
 export function bpfText(bpf: string | string[] | undefined): string | undefined {
@@ -116,5 +159,7 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     halfOpenTimeoutNs: Math.round(real('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DEFAULT_HALF_OPEN_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     perPacket: o.perPacket ?? false,
     packetsFd: o.perPacket && o.packetsFd !== undefined ? int('packetsFd', o.packetsFd, -1, 0, 1 << 20) : -1,
+    decap: o.decap ?? true,
+    vxlanPorts: vxlanPorts(o.vxlanPorts),
   };
 }

@@ -4,6 +4,7 @@ import { addPipelineOptions, applyConfigFile, parsePositiveInt } from '../daemon
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
 import { addInfluxOptions } from '../sinks/influx-options';
+import { addDecapOptions } from '../capture/options';
 
 interface RunOptions extends DaemonOptions {
   interface: string[];
@@ -11,6 +12,8 @@ interface RunOptions extends DaemonOptions {
   bufferSize?: number;
   promisc: boolean;
   netns?: string;
+  decap: boolean;
+  vxlanPorts?: number[];
 }
 
 const DEFAULT_INTERFACES = ['any'];
@@ -41,6 +44,7 @@ export function register(program: Command): void {
       new Option('--netns <name>', 'open the interfaces inside this network namespace (ip netns list) while the daemon stays in its own').env('TCPCAST_NETNS'),
     )
     .addOption(new Option('--user <name>', 'drop root for this user once the capture handles are open (as tcpdump -Z)').env('TCPCAST_USER'));
+  addDecapOptions(cmd);
   addPipelineOptions(cmd);
   addInfluxOptions(cmd);
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
@@ -56,6 +60,8 @@ export function register(program: Command): void {
           bufferKib: opts.bufferSize,
           promisc: opts.promisc,
           netns: opts.netns,
+          decap: opts.decap,
+          vxlanPorts: opts.vxlanPorts,
         },
       },
       opts,

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Capture, DEFAULT_TOP_K, DEFAULT_WINDOW_MS, openCapture } from '../capture';
 import { Errors } from '../errors';
+import { addDecapOptions } from '../capture/options';
 import { rowsByClose, SeriesNames } from '../capture/rows';
 import { ChunkWriter } from '../capture/write-stream';
 import { CsvSink, csvHeader, csvLines } from '../sinks/csv';
@@ -14,6 +15,8 @@ export interface WindowsCommandOptions {
   interface?: string[];
   duration?: number;
   netns?: string;
+  decap?: boolean;
+  vxlanPorts?: number[];
 }
 
 export async function runWindows(file: string | undefined, words: string[], options: WindowsCommandOptions): Promise<void> {
@@ -29,6 +32,9 @@ export async function runWindows(file: string | undefined, words: string[], opti
     topK: options.topK,
     speed: options.speed,
     netns: options.netns,
+    decap: options.decap,
+    vxlanPorts: options.vxlanPorts,
+    onWarning: (m) => process.stderr.write(`tcpcast: ${m}\n`),
   });
   // Live: until SIGINT/SIGTERM or --duration; stop() closes the open windows so the last rows are written.
   const stop = (): void => void capture.stop();
@@ -79,7 +85,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('windows')
     .description('compute window features of a capture file (or live interfaces) and write them as CSV (one row per series per window)')
     .argument('[file]', 'pcap or pcapng file (- for stdin); omit with -i')
@@ -90,6 +96,6 @@ export function register(program: Command): void {
     .option('-i, --interface <name>', 'capture live on this interface (repeatable; any = all) instead of reading a file', collect, [])
     .option('--netns <name>', 'with -i: open the interfaces inside this network namespace (ip netns list)')
     .option('--duration <s>', 'live: stop after this many seconds (default: until SIGINT/SIGTERM)', number(0))
-    .option('-o, --output <path>', 'append to this CSV file (header only when it is new) instead of stdout')
-    .action((file: string | undefined, bpf: string[], opts: WindowsCommandOptions) => runWindows(file, bpf, opts));
+    .option('-o, --output <path>', 'append to this CSV file (header only when it is new) instead of stdout');
+  addDecapOptions(cmd).action((file: string | undefined, bpf: string[], opts: WindowsCommandOptions) => runWindows(file, bpf, opts));
 }

@@ -9,6 +9,7 @@ import type { Sink } from '../sinks/sink';
 import { startDashboard, parseDashboardAddress, type Dashboard } from '../dashboard';
 import { Pipeline } from '../pipeline';
 import { createLogger, type Logger, type LogLevel } from '../log';
+import { COUNTERS, camelCase } from '../schema';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import { parseListenAddress } from './options';
 
@@ -149,7 +150,7 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
       logger.error({ timeoutS: opts.shutdownTimeout }, 'sinks did not flush before the shutdown deadline');
       exitCode = 1;
     }
-    logger.info({ ...summary(final), exitCode }, 'tcpcast stopped');
+    logger.info({ ...summary(final), engine: engineCounters(final.capture), exitCode }, 'tcpcast stopped');
     return exitCode;
   } catch (err) {
     await capture.stop().catch(() => {});
@@ -176,12 +177,20 @@ function flatNumbers(obj: object): Record<string, number> {
   return out;
 }
 
+/** Every engine counter of the schema (src/schema.ts COUNTERS), by its stats key: a counter added there shows up here. */
+function engineCounters(capture: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(COUNTERS.map(({ name }) => [camelCase(name), capture?.[camelCase(name)] ?? 0]));
+}
+
 function summary(groups: Record<string, Record<string, number>>): Record<string, number> {
   const c = groups.capture ?? {};
   const p = groups.pipeline ?? {};
   return {
     packets: c.frames ?? 0,
     tcpPackets: c.tcpPackets ?? 0,
+    // Tunnelled TCP analysed, and frames that may carry TCP but were not (reasons: src/capture/undecoded.ts).
+    decapsulated: c.decapsulated ?? 0,
+    notAnalysed: (c.unsupportedLink ?? 0) + (c.unknownEncap ?? 0) + (c.decapDepthLimit ?? 0) + (c.truncated ?? 0),
     kernelDropped: c.pcapDropped ?? 0,
     interfaceDropped: c.pcapIfDropped ?? 0,
     // Batches the JS side could not take in time (live sources drop the oldest rather than grow).
@@ -212,14 +221,18 @@ function startStatsLine(
   dashboard: Dashboard | undefined,
 ): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
-  const current = () => summary({ capture: capture.stats(), pipeline: { ...pipeline.stats() } });
+  const current = (captureStats = capture.stats()) => summary({ capture: captureStats, pipeline: { ...pipeline.stats() } });
   if (dashboard) timers.push(setInterval(() => dashboard.setStats(current()), 1000));
   if (intervalS > 0) {
     timers.push(
       setInterval(() => {
+        const captureStats = capture.stats();
         const inference = forecaster ? flatNumbers(forecaster.stats()) : undefined;
         const sinkBacklogBytes = Object.fromEntries(sinks.map((k) => [k.name, k.stats().backlogBytes ?? 0]));
-        logger.info({ ...current(), inference, sinkBacklogBytes, predictionsLate: pipeline.stats().predictionsLate }, 'stats');
+        logger.info(
+          { ...current(captureStats), engine: engineCounters(captureStats), inference, sinkBacklogBytes, predictionsLate: pipeline.stats().predictionsLate },
+          'stats',
+        );
       }, intervalS * 1000),
     );
   }

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client) served on --metrics ADDR:PORT: every stats group of the daemon, read at scrape time.
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { COUNTER_DESCRIPTIONS } from '../schema';
 
 /** Each group maps counter names to values; read when Prometheus scrapes, so nothing runs per window for metrics. */
 export type StatsProvider = () => Record<string, Record<string, number>>;
@@ -29,7 +30,8 @@ export function createMetricsRegistry(provider: StatsProvider): Registry {
           name,
           new Gauge({
             name,
-            help: `tcpcast ${group} ${key}`,
+            // Engine counters carry their schema description (native/schema.h); every counter of the list is in the capture group.
+            help: (group === 'capture' && COUNTER_DESCRIPTIONS.get(key)) || `tcpcast ${group} ${key}`,
             registers: [registry],
             collect() {
               const v = snapshot[group]?.[key];

@@ -131,8 +131,11 @@ export class DashboardHistory {
   private lastKernelDropped: number | null = null; // cumulative value at the previous close
   private stats: Record<string, number> = {};
   private updates = 0;
+  /** Ids of ended series dropped since the last add(): the next windows message tells the pages. */
+  private endedIds: number[] = [];
   windows = 0;
   seriesEvicted = 0;
+  seriesEnded = 0;
 
   constructor(readonly options: HistoryOptions) {
     this.dropsT = new Float64Array(options.historyWindows);
@@ -153,12 +156,13 @@ export class DashboardHistory {
     const message: WindowsMessage = {
       t: rows.length > 0 ? Number(rows[0].windowEndNs) / NS_PER_S : 0,
       newSeries: [],
-      removedSeries: [],
+      removedSeries: this.endedIds,
       rows: [],
       phase: {},
       kernelDropped: this.recordDrops(rows),
       stats: this.stats,
     };
+    this.endedIds = [];
     const touched: [SeriesRing, number][] = [];
     for (const row of rows) {
       let ring = this.ringFor(row, message);
@@ -187,6 +191,18 @@ export class DashboardHistory {
       ]);
     }
     return message;
+  }
+
+  /** Drops the rings of series that ended (the pipeline's forgetSeries), at once rather than when maxSeries forces it. */
+  forget(series: { iface: string; key: string }[]): void {
+    for (const s of series) {
+      const name = `${s.iface}\u0000${s.key}`;
+      const ring = this.series.get(name);
+      if (!ring) continue;
+      this.series.delete(name);
+      this.endedIds.push(ring.id);
+      this.seriesEnded++;
+    }
   }
 
   /** Everything kept, for a page that just (re)connected. */

@@ -199,6 +199,9 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       const text = `event: windows\ndata: ${JSON.stringify(message)}\n\n`;
       for (const res of clients) send(res, text);
     },
+    forgetSeries(series): void {
+      history.forget(series);
+    },
     async flush(): Promise<void> {},
     async close(): Promise<void> {
       await dashboard.close();
@@ -212,6 +215,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
         rejectedHost: counters.rejectedHost,
         series: history.seriesCount,
         seriesEvicted: history.seriesEvicted,
+        seriesEnded: history.seriesEnded,
         windows: history.windows,
       };
     },

@@ -82,14 +82,9 @@ export class Forecaster {
     });
   }
 
-  /** Forget a series whose flow ended. */
+  /** Forget a series that ended (the pipeline calls it for every batch.endedSeries entry). */
   forget(series: number): void {
     this.buffers.forget(series);
-  }
-
-  /** Drop series idle for `closes` window closes; returns the number dropped. */
-  evictIdle(closes: number): number {
-    return this.buffers.evictIdle(closes);
   }
 
   stats(): ForecastStats {

@@ -1,6 +1,12 @@
 // RobustScaler (median / inter-quartile range) and the sequence encoding that training, evaluation and inference share.
 import { FEATURE_NAMES } from '../features';
-import type { TargetMode } from './spec';
+
+/**
+ * What the model's output means (model.json `target.mode`). Declared here, where the encoding lives, and
+ * re-exported by spec.ts: spec.ts imports this module, so importing spec.ts back would be a cycle.
+ */
+export const TARGET_MODES = ['level', 'delta', 'relative'] as const;
+export type TargetMode = (typeof TARGET_MODES)[number];
 
 /** Per-column centre (median) and scale (IQR, 1 where the IQR is 0), as stored in model.json. */
 export interface RobustScalerParams {

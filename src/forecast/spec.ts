@@ -3,15 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, TARGET_NAME } from '../features';
 import { ForecastError } from './errors';
-import type { OutputMapping, RobustScalerParams } from './scaler';
+import { TARGET_MODES, type OutputMapping, type RobustScalerParams, type TargetMode } from './scaler';
 
 export const MODEL_FORMAT = 'tcpcast-forecast-model/1';
 export const MODEL_JSON = 'model.json';
 /** The capture engine's default window length; a daemon started with another window passes its own. */
 export const ENGINE_DEFAULT_WINDOW_MS = 50;
 
-export const TARGET_MODES = ['level', 'delta', 'relative'] as const;
-export type TargetMode = (typeof TARGET_MODES)[number];
+export { TARGET_MODES, type TargetMode };
 /** Training losses (`training.loss` in model.json). */
 export const TRAIN_LOSSES = ['huber', 'mae'] as const;
 export type TrainLoss = (typeof TRAIN_LOSSES)[number];

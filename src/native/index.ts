@@ -1,7 +1,8 @@
 // The one place that loads the addon (build/Release/tcpcast.node); these types are the whole native/TS boundary.
 import { join } from 'node:path';
-import type { SeriesInfo } from '../features';
+import type { EndedSeries, SeriesInfo } from '../features';
 import { TcpcastError } from '../errors';
+import { schemaDifferences, type CounterKey, type NativeSchema } from '../schema';
 
 /** Options exactly as native/addon.cc reads them; src/capture validates and defaults them first. */
 export interface NativeCaptureOptions {
@@ -24,6 +25,10 @@ export interface NativeCaptureOptions {
   /** Per-packet rows formatted natively straight to this file descriptor (-1: as batches to JS). */
   packetsFd: number;
   perPacket: boolean;
+  /** Follow tunnels (VXLAN, Geneve, GRE, IP-in-IP, MPLS, PPPoE) to the inner TCP connection. */
+  decap: boolean;
+  /** UDP ports decoded as VXLAN (at most 8). */
+  vxlanPorts: number[];
 }
 
 /** Closed windows of one batch, columnar (row-major values, WINDOW_VALUE_COLUMNS wide). */
@@ -33,6 +38,8 @@ export interface NativeWindowBatch {
   windowEndNs: BigInt64Array;
   values: Float64Array;
   newSeries: SeriesInfo[];
+  /** Series that ended since the previous batch, with why (idle, evicted, port_reused); their last window came before. */
+  endedSeries: EndedSeries[];
 }
 
 /** Per-packet records of one batch, columnar; -1 in a Float64 column means "tshark prints nothing". */
@@ -65,26 +72,8 @@ export interface NativeQueueItem {
   warning?: string;
 }
 
-export interface NativeCounters {
-  frames: number;
-  tcpPackets: number;
-  notIp: number;
-  notTcp: number;
-  fragments: number;
-  truncated: number;
-  malformed: number;
-  unsupportedLink: number;
-  flowsCreated: number;
-  flowsEvictedIdle: number;
-  /** Connections that never carried payload, evicted after the short half-open timeout or to make room. */
-  flowsEvictedHalfOpen: number;
-  flowsTableFull: number;
-  flowsActive: number;
-  retransmissions: number;
-  ackRttSamples: number;
-  tsRttSamples: number;
-  windowsEmitted: number;
-}
+/** Every engine counter (src/schema.ts COUNTERS), keyed camelCase as addon.cc sets them. */
+export type NativeCounters = Record<CounterKey, number>;
 
 /** pcap_stats of one source (files report frames read as received). */
 export interface NativePcapStats {
@@ -132,6 +121,8 @@ export interface NativeAddon {
   listDevices(): DeviceInfo[];
   dropPrivileges(user: string): void;
   pcapVersion: string;
+  /** The window columns and counters this build was compiled with (native/schema.h). */
+  schema: NativeSchema;
   /** Opens every source (throws TcpcastError with a code); onReadable is called when the queue becomes non-empty. */
   CaptureHandle: new (options: NativeCaptureOptions, onReadable: () => void) => NativeCaptureHandle;
 }
@@ -151,6 +142,14 @@ export function native(): NativeAddon {
     throw new TcpcastError(
       `cannot load the native addon ${ADDON_PATH} (run npm run build:native): ${(err as Error).message}`,
       'ERR_ADDON_MISSING',
+    );
+  }
+  // A build from another schema would hand over values under the wrong column names: refuse it, naming the difference.
+  const diff = schemaDifferences(loaded.schema ?? { windowColumns: [], counters: [], seriesEndReasons: [] });
+  if (diff.length > 0) {
+    throw new TcpcastError(
+      `the native addon ${ADDON_PATH} was built from another schema than this TypeScript (run npm run build): ${diff.slice(0, 5).join('; ')}${diff.length > 5 ? ` (+${diff.length - 5} more)` : ''}`,
+      'ERR_ADDON_SCHEMA',
     );
   }
   loaded.setErrorClass(TcpcastError);

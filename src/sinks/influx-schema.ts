@@ -1,6 +1,6 @@
 // What tcpcast writes to InfluxDB: measurement, tags, field names and the row -> line protocol mapping (the one source of truth for the writer, docs and Grafana).
 import { Point } from '@influxdata/influxdb-client';
-import type { WindowRow, WindowValueColumn } from '../features';
+import { WINDOW_VALUE_COLUMNS, type WindowRow, type WindowValueColumn } from '../features';
 
 export { DEFAULT_BUCKET, DEFAULT_MEASUREMENT } from './influx-config';
 
@@ -8,28 +8,28 @@ export { DEFAULT_BUCKET, DEFAULT_MEASUREMENT } from './influx-config';
 export const INFLUX_TAGS = ['host', 'iface', 'series'] as const;
 
 /**
- * Field name -> window column. The names are the seed's (its Grafana dashboards query them), which is why
- * they differ from the window columns (throughput_mbps is written as actual_throughput, and so on).
+ * Window column -> field name, for the columns the seed wrote under another name (its Grafana dashboards
+ * query these). Every other column is written under its own name, so a new window column reaches InfluxDB
+ * without an edit here.
  */
-export const INFLUX_VALUE_FIELDS = {
-  actual_throughput: 'throughput_mbps',
-  rtt_delay: 'delay',
-  bytes_in_flight: 'bif',
-  delay_gradient: 'delay_gradient',
-  bif_gradient: 'bif_gradient',
-  iat_mean: 'iat_mean',
-  iat_std: 'iat_std',
-  size: 'size',
-  is_silent: 'is_silent',
-} as const satisfies Record<string, WindowValueColumn>;
+export const INFLUX_FIELD_RENAMES = {
+  throughput_mbps: 'actual_throughput',
+  delay: 'rtt_delay',
+  bif: 'bytes_in_flight',
+} as const satisfies Partial<Record<WindowValueColumn, string>>;
+
+/** Field name -> window column, one per window column, in column order (derived from the column list). */
+export const INFLUX_VALUE_FIELDS: Readonly<Record<string, WindowValueColumn>> = Object.fromEntries(
+  WINDOW_VALUE_COLUMNS.map((c) => [(INFLUX_FIELD_RENAMES as Partial<Record<WindowValueColumn, string>>)[c] ?? c, c]),
+);
 
 export const PREDICTED_FIELD = 'predicted_throughput';
 
 /** Every field a point may carry (predicted_throughput is omitted while no forecast exists yet). */
-export const INFLUX_FIELDS = [...(Object.keys(INFLUX_VALUE_FIELDS) as (keyof typeof INFLUX_VALUE_FIELDS)[]), PREDICTED_FIELD] as const;
-export type InfluxField = (typeof INFLUX_FIELDS)[number];
+export const INFLUX_FIELDS: readonly string[] = [...Object.keys(INFLUX_VALUE_FIELDS), PREDICTED_FIELD];
+export type InfluxField = string;
 
-const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS) as [string, WindowValueColumn][];
+const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS);
 
 /**
  * One window row as one line of line protocol, or undefined when it has no finite value at all.

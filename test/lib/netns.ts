@@ -37,6 +37,8 @@ export interface TopologyOptions {
   prefix: string;
   /** Put a forwarding namespace between sender and receiver (needed for real losses at a tbf bottleneck). */
   router?: boolean;
+  /** Leave TSO/GSO/GRO as the kernel sets them (on), as real hosts run, instead of turning them off. */
+  keepOffloads?: boolean;
 }
 
 export interface TbfOptions {
@@ -210,7 +212,7 @@ export function createTopology(options: TopologyOptions): Topology {
       ip(['-n', ns, 'addr', 'add', `${a4}/24`, 'dev', ifname]);
       // nodad: duplicate address detection would leave the address unusable for ~2 s.
       ip(['-n', ns, 'addr', 'add', `${a6}/64`, 'dev', ifname, 'nodad']);
-      exec(ns, 'ethtool', ['-K', ifname, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+      if (!options.keepOffloads) exec(ns, 'ethtool', ['-K', ifname, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
       ip(['-n', ns, 'link', 'set', ifname, 'up']);
     }
     if (router) {

@@ -6,6 +6,10 @@
 // (empty when there is no value). tshark needs ip.src and ipv6.src as separate fields; they are merged here
 // into one address column so both sides parse the same way.
 //
+// Tunnelled packets carry several IP headers: tshark prints every occurrence (-E occurrence=a) and
+// frame.protocols says whether the IP layer right before TCP is ip or ipv6; its last occurrence is the
+// connection's address, which is what tcpcast prints.
+//
 // Times are compared as integer nanoseconds parsed from the decimal text, never as floats: a float of an
 // epoch time in seconds keeps only ~0.2 us, coarser than the 1 us tolerance the RTT comparison allows.
 import { spawn } from 'node:child_process';
@@ -14,6 +18,7 @@ import { createInterface } from 'node:readline';
 export const TSHARK_FIELDS = [
   'frame.number', 'frame.time_epoch', 'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport',
   'ip.dst', 'ipv6.dst', 'tcp.dstport', 'tcp.len', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight',
+  'frame.protocols',
 ];
 
 /**
@@ -22,10 +27,11 @@ export const TSHARK_FIELDS = [
  */
 export function tsharkArgs(pcapPath: string): string[] {
   return [
-    '-n', '-r', pcapPath, '-Y', 'tcp',
+    // tshark decodes VXLAN on 4789 only; tcpcast also on 8472, the Linux kernel's default VXLAN port.
+    '-n', '-r', pcapPath, '-d', 'udp.port==8472,vxlan', '-Y', 'tcp',
     '-o', 'tcp.analyze_sequence_numbers:TRUE', '-o', 'tcp.track_bytes_in_flight:TRUE',
     '-o', 'tcp.relative_sequence_numbers:TRUE', '-o', 'tcp.calculate_timestamps:TRUE',
-    '-T', 'fields', '-E', 'occurrence=f', ...TSHARK_FIELDS.flatMap((f) => ['-e', f]),
+    '-T', 'fields', '-E', 'occurrence=a', ...TSHARK_FIELDS.flatMap((f) => ['-e', f]),
   ];
 }
 
@@ -56,13 +62,23 @@ function optional(text: string | undefined, parse: (t: string) => number): numbe
   return text === undefined || text === '' ? -1 : parse(text);
 }
 
+/** The address of the IP header that carries TCP: column at (ip) or at + 1 (ipv6), last occurrence. */
+function innermost(c: string[], at: number): string {
+  const layers = (c[12] ?? '').split(':');
+  const tcpAt = layers.indexOf('tcp');
+  const ips = layers.slice(0, tcpAt < 0 ? layers.length : tcpAt).filter((l) => l === 'ip' || l === 'ipv6');
+  const v6 = ips.length > 0 ? ips[ips.length - 1] === 'ipv6' : !c[at];
+  const all = (v6 ? c[at + 1] : c[at]) ?? '';
+  return all.split(',').pop() ?? '';
+}
+
 /** Parses one line of either tool; header or comment lines (not starting with a frame number) give undefined. */
 export function parseLine(line: string, tsharkLayout: boolean): PacketRow | undefined {
   if (!/^\d/.test(line)) return undefined;
   const c = line.split('\t');
   // tshark's layout has ip.src/ipv6.src and ip.dst/ipv6.dst side by side; tcpcast's has one column each.
   const [frame, time, stream, src, sport, dst, dport, len, rtt, bif] = tsharkLayout
-    ? [c[0], c[1], c[2], c[3] || c[4], c[5], c[6] || c[7], c[8], c[9], c[10], c[11]]
+    ? [c[0], c[1], c[2], innermost(c, 3), c[5], innermost(c, 6), c[8], c[9], c[10], c[11]]
     : c;
   return {
     frame: Number(frame),

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, statSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS } from '../../src/features';
+import { COUNTERS, camelCase } from '../../src/schema';
 import { netnsUnavailableReason, withTopology, type Topology } from '../lib/netns';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -141,6 +142,13 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       assert.equal(typeof stopped.kernelDropped, 'number', 'kernel drops reported');
       const stats = daemon.logs.find((l) => l.msg === 'stats')!;
       for (const key of ['packets', 'kernelDropped', 'flows', 'windows']) assert.equal(typeof stats[key], 'number', `stats line has ${key}`);
+      // Every engine counter of the schema, the ones nobody names in the daemon included (iface_series_full, flows_port_reused, segments_dropped).
+      const engine = (line: Record<string, unknown>) => (line.engine ?? {}) as Record<string, unknown>;
+      for (const { name } of COUNTERS) {
+        assert.equal(typeof engine(stats)[camelCase(name)], 'number', `stats line has engine.${camelCase(name)}`);
+        assert.equal(typeof engine(stopped)[camelCase(name)], 'number', `final line has engine.${camelCase(name)}`);
+      }
+      assert.equal(engine(stopped).frames, stopped.packets);
     } finally {
       if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
     }

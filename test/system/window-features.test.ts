@@ -15,7 +15,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const skip = netnsUnavailableReason() ?? (existsSync(join(ROOT, 'build', 'Release', 'tcpcast.node')) ? undefined : 'addon not built');
 const WINDOW_NS = 50_000_000n;
 const RETRANSMISSION_FLAGS = ['tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission', 'tcp.analysis.spurious_retransmission', 'tcp.analysis.out_of_order'];
-const FIELDS = ['frame.time_epoch', 'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'tcp.len', 'tcp.seq', 'tcp.nxtseq', 'tcp.ack', 'tcp.flags.ack', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', ...RETRANSMISSION_FLAGS];
+const FIELDS = ['frame.time_epoch', 'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'tcp.len', 'tcp.seq', 'tcp.nxtseq', 'tcp.ack', 'tcp.flags.ack', 'tcp.analysis.ack_rtt', 'tcp.analysis.bytes_in_flight', ...RETRANSMISSION_FLAGS, 'tcp.ack_raw'];
 
 interface Pkt {
   ts: bigint;
@@ -25,6 +25,8 @@ interface Pkt {
   seq: number;
   nxtseq: number;
   ack: number | null;
+  /** The raw (absolute) ACK number when the ACK flag is set. */
+  ackRaw: number | null;
   ackRttMs: number | null;
   bif: number | null;
   retransmission: boolean;
@@ -50,6 +52,7 @@ function tsharkPackets(pcap: string): Pkt[] {
         ackRttMs: num(c[10]) === null ? null : Number(c[10]) * 1000,
         bif: num(c[11]),
         retransmission: c.slice(12, 16).some((f) => f !== ''),
+        ackRaw: c[9] === '1' ? num(c[16]) : null,
       };
     });
 }
@@ -64,6 +67,7 @@ interface Expected {
   iatStd: number;
   bif: number;
   retransmits: number;
+  ackedBytes: number;
 }
 
 /** docs/features.md, written again from the definitions, on tshark's fields instead of the engine's. */
@@ -80,12 +84,29 @@ function expectedAllSeries(pkts: Pkt[]): Expected[] {
     // Everything the data direction sent is acknowledged: nothing is in flight.
     return (c.acked.get(dataDir) ?? -1) >= (c.highest.get(dataDir) ?? 0) ? 0 : bif;
   };
+  // acked_bytes: per connection and direction, the highest raw ACK sent so far (the first one is the baseline).
+  const highestAck = new Map<string, number>();
+  const ackAdvance = (p: Pkt): number => {
+    if (p.ackRaw === null) return 0;
+    const key = `${p.stream}|${p.dir}`;
+    const prev = highestAck.get(key);
+    if (prev === undefined) {
+      highestAck.set(key, p.ackRaw);
+      return 0;
+    }
+    const advance = (p.ackRaw - prev + 2 ** 32) % 2 ** 32;
+    if (advance === 0 || advance >= 2 ** 31) return 0;
+    highestAck.set(key, p.ackRaw);
+    return advance;
+  };
   let i = 0;
   let windowEnd = (pkts[0].ts / WINDOW_NS + 1n) * WINDOW_NS;
   while (i < pkts.length) {
     const inWindow: Pkt[] = [];
     while (i < pkts.length && pkts[i].ts < windowEnd) inWindow.push(pkts[i++]);
+    let ackedBytes = 0;
     for (const p of inWindow) {
+      ackedBytes += ackAdvance(p);
       let c = conns.get(p.stream);
       if (!c) conns.set(p.stream, (c = { payload: new Map(), lastBif: new Map(), highest: new Map(), acked: new Map() }));
       c.payload.set(p.dir, (c.payload.get(p.dir) ?? 0) + p.len);
@@ -115,6 +136,7 @@ function expectedAllSeries(pkts: Pkt[]): Expected[] {
       iatStd,
       bif,
       retransmits: inWindow.filter((p) => p.retransmission).length,
+      ackedBytes,
     });
     windowEnd += WINDOW_NS;
   }
@@ -156,6 +178,7 @@ test('window features of the "all" series equal an independent computation from 
         ['iat_std', v.iat_std, e.iatStd],
         ['bif', v.bif, e.bif],
         ['retransmits', v.retransmits, e.retransmits],
+        ['acked_bytes', v.acked_bytes, e.ackedBytes],
       ];
       for (const [name, got, want] of checks) {
         if (close(got, want)) continue;
@@ -168,7 +191,7 @@ test('window features of the "all" series equal an independent computation from 
       }
     }
     console.log(`# ${pcap}: ${expected.length} windows; mismatching windows per feature: ${JSON.stringify(mismatches)}`);
-    for (const name of ['delay', 'min_rtt', 'iat_mean', 'iat_std', 'retransmits']) assert.equal(mismatches[name] ?? 0, 0, `${name} equal in every window`);
+    for (const name of ['delay', 'min_rtt', 'iat_mean', 'iat_std', 'retransmits', 'acked_bytes']) assert.equal(mismatches[name] ?? 0, 0, `${name} equal in every window`);
     // bif depends on which direction counts as "data" and on acks seen; allow a few windows of disagreement at handshakes.
     assert.ok((mismatches.bif ?? 0) <= Math.ceil(expected.length * 0.01), `bif equal in >= 99% of windows (${mismatches.bif ?? 0} differ)`);
   }
