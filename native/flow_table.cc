@@ -218,7 +218,7 @@ void FlowTable::lru_push_back(uint32_t id, uint8_t list) {
 }
 
 void FlowTable::evict(uint32_t id, uint64_t* counter) {
-  end_flow(id, SeriesEndReason::evicted);  // half-open ones have no series; idle ones end as evicted
+  end_flow(id, SeriesEndReason::evicted);
   remove(id);
   (*counter)++;
 }

@@ -47,7 +47,7 @@
   X(unsupported_link, "Frames skipped: link type not supported")                                            \
   X(flows_created, "TCP connections that entered the flow table (port reuse included)")                     \
   X(flows_evicted_idle, "Connections evicted from the flow table after the idle timeout")                   \
-  X(flows_evicted_half_open, "Connections that never carried payload, evicted after the half-open timeout or to make room in a full table") \
+  X(flows_evicted_half_open, "Half-open connections (never carried payload) evicted: timed out early, or gave way when the table was full") \
   X(flows_table_full, "Packets of connections not tracked because the flow table was full")                 \
   X(flows_active, "Connections in the flow table now (a gauge)")                                            \
   X(flows_port_reused, "Connections replaced by a new one on the same 5-tuple (SYN with a new ISN)")        \

@@ -249,7 +249,7 @@ CaptureError Source::run_file() {
       pace(first_ts_ns, first_wall_ns, ts_ns);
     }
     handle_packet(hdr, data, ts_ns);
-    if (options_.speed > 0) {
+    if (flush_each_window()) {
       if (!pending_->windows.empty() || pending_->packets.size() >= kBatchPackets) flush();
     } else if (pending_->windows.size() >= kFileBatchWindows || pending_->packets.size() >= kBatchPackets) {
       flush();

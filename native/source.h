@@ -38,6 +38,9 @@ class Source {
   void run();
   CaptureError run_file();
   // Sleeps until the packet is due in replay time; while waiting, idle windows close as they would live.
+  // Paced replay, and stdin (a pipe from `tcpdump -U -w -`: data arrives as it happens), hand each window close
+  // to JS at once, so output streams; only a fast read of a file groups closes into large batches.
+  bool flush_each_window() const { return options_.speed > 0 || name_ == "-"; }
   void pace(int64_t first_ts_ns, int64_t first_wall_ns, int64_t ts_ns);
   CaptureError run_live();
   static void on_packet(u_char* user, const pcap_pkthdr* hdr, const u_char* data);

@@ -5,8 +5,8 @@
 // there must never be more than K connection series. So a connection gets a series at a window close when a
 // slot is free (largest cumulative payload first among the connections seen in that window that have carried
 // payload) and keeps it until the connection ends (idle eviction, port reuse) or is silent for
-// FLOW_SERIES_IDLE_NS. Every end is reported (take_ended_series, with its reason) so the layers above forget
-// the series at once.
+// FLOW_SERIES_IDLE_NS. Every end is reported (take_ended_series, with its reason) so the layers above forget the
+// series at once.
 #include "window.h"
 
 #include <arpa/inet.h>

@@ -10,8 +10,13 @@ export interface CommandModule {
 export function buildProgram(): Command {
   const program = new Command('tcpcast')
     .description('Forecast TCP throughput on live links (libpcap capture, per-flow RTT and bytes in flight, LSTM forecasts)')
-    .version(require('../../package.json').version)
+    .option('-V, --version', 'print the versions of tcpcast, libpcap, onnxruntime and Node, then exit')
     .configureOutput({ outputError: (str, write) => write(str.trimEnd() + '\n') });
+  // Not commander's .version(): the libpcap line needs the addon, which only --version should pay for.
+  program.on('option:version', () => {
+    process.stdout.write(versionText());
+    process.exit(0);
+  });
   // Commands live one per file so each area owns its flags; loading them by directory keeps this file stable.
   const dir = join(__dirname, 'commands');
   for (const file of readdirSync(dir).sort()) {
@@ -20,6 +25,17 @@ export function buildProgram(): Command {
     if (typeof mod.register === 'function') mod.register(program);
   }
   return program;
+}
+
+/** What a bug report needs (tcpdump --version prints its libpcap the same way). */
+export function versionText(): string {
+  const v = (require('./versions') as typeof import('./versions')).versionLabels();
+  return [
+    `tcpcast ${v.version}`,
+    `libpcap version ${v.libpcap}`,
+    `onnxruntime-node ${v.onnxruntime}`,
+    `Node.js ${v.node} (V8 ${process.versions.v8}, N-API ${process.versions.napi}) on ${process.platform}-${process.arch}`,
+  ].join('\n') + '\n';
 }
 
 /** Runs the CLI; errors become one line on stderr and a non-zero exit, never a stack dump. */

@@ -1,4 +1,5 @@
 // The window feature schema shared by capture, CSV, training, inference and sinks: derived from the one list in src/schema.ts.
+import { FORECAST_COLUMN_NAMES, type RowForecasts } from './forecast-columns';
 import { WINDOW_COLUMNS, type SeriesEndReason, type WindowValueColumn } from './schema';
 
 export type { WindowValueColumn } from './schema';
@@ -62,10 +63,12 @@ export interface WindowRow {
   values: Record<WindowValueColumn, number>;
   /** Throughput predicted for this window from the windows before it, in Mbps; null when none yet. */
   predictedThroughput: number | null;
+  /** Every horizon's served forecast made at the previous close (src/forecast-columns.ts); absent when none. */
+  forecasts?: RowForecasts;
 }
 
 /** CSV column order: the training-data format and the audit trail. */
-export const CSV_COLUMNS = ['window_end_ns', 'iface', 'series', ...WINDOW_VALUE_COLUMNS, 'predicted_throughput'] as const;
+export const CSV_COLUMNS = ['window_end_ns', 'iface', 'series', ...WINDOW_VALUE_COLUMNS, 'predicted_throughput', ...FORECAST_COLUMN_NAMES] as const;
 
 /** Reads row i of a batch into a plain record (used by sinks, never per packet). */
 export function batchRowValues(batch: WindowBatch, i: number): Record<WindowValueColumn, number> {

@@ -1,6 +1,7 @@
 // capture -> sequence buffers/forecast -> sinks: turns native window batches into rows, attaches forecasts, fans out to sinks.
 import type { EndedSeries, WindowBatch, WindowRow } from './features';
 import { WINDOW_VALUE_COLUMNS } from './features';
+import type { RowForecasts } from './forecast-columns';
 import { closeRanges, endedAfter, rowAt, SeriesNames } from './capture/rows';
 import { CloseLatency, type CloseLatencyStats } from './capture/close-latency';
 import type { Sink } from './sinks/sink';
@@ -18,6 +19,10 @@ export interface WindowSource extends AsyncIterable<WindowBatch> {
 export interface Forecaster {
   /** batch: every series' window of ONE close. Resolves with series index -> predicted throughput (Mbps) of the NEXT window. */
   predict(batch: WindowBatch): Promise<Map<number, number>>;
+  /** Every horizon's served forecast (src/forecast-columns.ts) per series; used instead of predict() when present. */
+  forecast?(batch: WindowBatch): Promise<Map<number, RowForecasts>>;
+  /** The label of the horizon whose p50 is `predicted_throughput` (the next window). */
+  readonly horizons?: readonly { label: string }[];
   /** Drops the history of a series that ended (native announces every end: batch.endedSeries). */
   forget?(series: number): void;
   stats(): object;
@@ -53,7 +58,7 @@ export interface PipelineStats {
  */
 export class Pipeline {
   private readonly names = new SeriesNames();
-  private readonly pendingForecast = new Map<number, { windowEndNs: bigint; value: number }>();
+  private readonly pendingForecast = new Map<number, { windowEndNs: bigint; value: number; forecasts?: RowForecasts }>();
   /** Window end each series' latest forecast request was for: tells a late forecast from none. */
   private readonly requestedFor = new Map<number, bigint>();
   private readonly inflight = new Set<Promise<void>>();
@@ -136,6 +141,7 @@ export class Pipeline {
       const forecast = this.pendingForecast.get(index);
       if (forecast && forecast.windowEndNs === row.windowEndNs) {
         row.predictedThroughput = forecast.value;
+        if (forecast.forecasts) row.forecasts = forecast.forecasts;
         this.counters.predictionsAttached++;
       } else if (this.requestedFor.get(index) === row.windowEndNs) {
         this.counters.predictionsLate++;
@@ -167,13 +173,20 @@ export class Pipeline {
       newSeries: [],
     };
     for (const index of close.series) this.requestedFor.set(index, nextWindowEndNs);
-    const task = forecaster.predict(close).then(
+    // With forecast(): every horizon's p10/p50/p90 rides along; predicted_throughput is the first horizon's p50.
+    const first = forecaster.horizons?.[0]?.label;
+    const request: Promise<Map<number, number | RowForecasts>> = forecaster.forecast && first ? forecaster.forecast(close) : forecaster.predict(close);
+    const task = request.then(
       (predictions) => {
         for (const index of close.series) {
           // The series ended (and was forgotten) while its forecast was in flight: nothing will carry it.
           if (!this.requestedFor.has(index)) continue;
-          const value = predictions.get(index);
-          if (value !== undefined) this.pendingForecast.set(index, { windowEndNs: nextWindowEndNs, value });
+          const got = predictions.get(index);
+          if (got !== undefined)
+            this.pendingForecast.set(
+              index,
+              typeof got === 'number' ? { windowEndNs: nextWindowEndNs, value: got } : { windowEndNs: nextWindowEndNs, value: got[first!].p50, forecasts: got },
+            );
           // No forecast for this series (history not full yet, or the pool dropped the batch): not "late".
           else if (this.requestedFor.get(index) === nextWindowEndNs) this.requestedFor.delete(index);
         }

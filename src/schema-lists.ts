@@ -29,7 +29,7 @@ export const COUNTERS = [
   { name: 'unsupported_link', description: 'Frames skipped: link type not supported' },
   { name: 'flows_created', description: 'TCP connections that entered the flow table (port reuse included)' },
   { name: 'flows_evicted_idle', description: 'Connections evicted from the flow table after the idle timeout' },
-  { name: 'flows_evicted_half_open', description: 'Connections that never carried payload, evicted after the half-open timeout or to make room in a full table' },
+  { name: 'flows_evicted_half_open', description: 'Half-open connections (never carried payload) evicted: timed out early, or gave way when the table was full' },
   { name: 'flows_table_full', description: 'Packets of connections not tracked because the flow table was full' },
   { name: 'flows_active', description: 'Connections in the flow table now (a gauge)' },
   { name: 'flows_port_reused', description: 'Connections replaced by a new one on the same 5-tuple (SYN with a new ISN)' },

@@ -31,9 +31,8 @@ interface LogLine {
   windows?: number;
   series?: number;
   exitCode?: number;
-  influxPointsWritten?: number;
-  influxPointsDropped?: number;
-  influxPointsRejected?: number;
+  /** Each sink's counts after its last flush (the one sink stats shape). */
+  sinks?: Record<string, { written: number; dropped: number; rejected: number }>;
 }
 
 interface Run {
@@ -120,8 +119,9 @@ export const benchCase: BenchCase = {
               if (stopped.exitCode !== 0) throw new Error(`tcpcast stopped with exit code ${stopped.exitCode}: ${lastLines(run.stderr)}`);
               const { rows, predicted } = countCsv(csv);
               if (rows !== stopped.windows) throw new Error(`daemon reports ${stopped.windows} window rows, the CSV holds ${rows}`);
-              if (stopped.influxPointsWritten !== rows)
-                throw new Error(`the CSV holds ${rows} rows, the InfluxDB writer had ${stopped.influxPointsWritten} acknowledged (dropped ${stopped.influxPointsDropped}, rejected ${stopped.influxPointsRejected})`);
+              const influx = stopped.sinks?.influx;
+              if (influx?.written !== rows)
+                throw new Error(`the CSV holds ${rows} rows, the InfluxDB writer had ${influx?.written} acknowledged (dropped ${influx?.dropped}, rejected ${influx?.rejected})`);
               const vmPoints = await pointsInVictoria(vm, `{__name__="${measurement}_actual_throughput"}`, rows);
               if (vmPoints !== rows) throw new Error(`the CSV holds ${rows} rows and VictoriaMetrics acknowledged them all, but shows ${vmPoints} points`);
               if (predicted === 0) throw new Error('no row carries a forecast: forecasting did not run');

@@ -104,6 +104,13 @@ export const benchCase: BenchCase = {
           });
           notes.push(`| ${workers} | ${cells.join(' | ')} |`);
         }
+        notes.push('', 'CPU per window close (process CPU of main thread and workers, mean per close; forecast() of every horizon and quantile with calibration and fallback):', '');
+        for (const workers of WORKER_COUNTS) {
+          const mine = runs.get(workers)!;
+          if (mine.length === 0) continue;
+          const outputs = mine[0].result.outputs ?? 1;
+          notes.push(`- ${trialName(workers)}, ${outputs} outputs per series: ` + SERIES_COUNTS.map((n) => `${n} series ${median(mine.map((r) => r.result.latency.find((l) => l.series === n)!.cpu_ms_per_close ?? NaN)).toFixed(2)} ms`).join(', '));
+        }
         latencyP99 = new Map(WORKER_COUNTS.filter((w) => runs.get(w)!.length > 0).map((w) => [w,
           median(runs.get(w)!.map((r) => r.result.latency.find((l) => l.series === SERIES_COUNTS[SERIES_COUNTS.length - 1])!.p99_ms))]));
         return { trials, notes };

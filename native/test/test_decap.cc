@@ -326,16 +326,15 @@ TEST(decap_tenants_are_separate_flows) {
   CHECK_EQ(r[3].ack_rtt_ns, 2000);
   CHECK_EQ(engine.counters().flows_created, 2u);
   CHECK_EQ(engine.counters().decapsulated, 4u);
-  // Each tenant's connection carries data (connections that never did are no series candidates).
+  // Series go to connections that carried payload (a handshake alone is half-open): one data segment each.
   for (int i = 0; i < 2; i++) {
-    Seg d = c;
-    d.flags = TCP_ACK | TCP_PSH;
+    Seg d = inner_seg();
     d.seq = c.seq + 1;
-    d.ack = 5001;
-    d.payload = 100;
+    d.ack = srv.seq + 1;
     Bytes data = vxlan_frame(d, vnis[i]);
-    PacketRecord rd;
-    CHECK(engine.process(LINK_EN10MB, data.data(), uint32_t(data.size()), uint32_t(data.size()), t + 5000, 0, &rd));
+    PacketRecord dr;
+    CHECK(engine.process(LINK_EN10MB, data.data(), uint32_t(data.size()), uint32_t(data.size()), t + 5000, 0, &dr));
+    CHECK_EQ(dr.stream, uint32_t(i));
   }
   engine.advance(t + NS_PER_S);
   engine.finish();

@@ -4,6 +4,7 @@ import { TcpcastError, withCallerStack } from '../errors';
 import { native, NativeCaptureHandle, NativeCaptureStats, NativeQueueItem, PacketBatch } from '../native';
 import { CaptureOptions, toNativeOptions } from './options';
 import { UndecodedReporter } from './undecoded';
+import { snaplenWarning } from './snaplen';
 
 export * from './options';
 export type { PacketBatch } from '../native';
@@ -20,12 +21,16 @@ export class Capture implements AsyncIterable<WindowBatch> {
   private stopRequested = false;
   private readonly onWarning: (message: string) => void;
   private readonly undecoded = new UndecodedReporter();
+  /** The too-small-snaplen warning is said once per capture. */
+  private snaplenChecked = false;
+  private readonly snaplen?: number;
 
   /** Use openCapture(). */
   constructor(options: CaptureOptions) {
     const nativeOptions = toNativeOptions(options);
     this.live = nativeOptions.interfaces.length > 0;
     this.onWarning = options.onWarning ?? ((m) => process.emitWarning(m, 'TcpcastWarning'));
+    this.snaplen = options.snaplen;
     const addon = native();
     // The native side calls this (through a ThreadSafeFunction) when its queue becomes non-empty.
     this.handle = new addon.CaptureHandle(nativeOptions, () => this.wake());
@@ -54,8 +59,12 @@ export class Capture implements AsyncIterable<WindowBatch> {
         const site = new Error();
         const item = await this.nextItem();
         this.reportUndecoded();
-        if (!item) return;
+        if (!item) {
+          this.checkSnaplen();
+          return;
+        }
         if (item.warning) this.onWarning(item.warning);
+        this.checkSnaplen();
         yield item;
         if (item.error) {
           await this.stop();
@@ -71,6 +80,19 @@ export class Capture implements AsyncIterable<WindowBatch> {
   /** Once per reason, the first time frames were skipped for it (the counters keep the totals). */
   private reportUndecoded(): void {
     for (const line of this.undecoded.report(this.handle.stats().counters)) this.onWarning(line);
+  }
+
+  private checkSnaplen(): void {
+    if (this.snaplenChecked) return;
+    const counters = this.handle.stats().counters;
+    const message = snaplenWarning(counters, this.snaplen);
+    if (!message) {
+      // Enough packets parsed fine: the snaplen is not the problem, stop asking.
+      if (counters.tcpPackets >= 5000) this.snaplenChecked = true;
+      return;
+    }
+    this.snaplenChecked = true;
+    this.onWarning(message);
   }
 
   private wake(): void {

@@ -158,8 +158,8 @@ export function toNativeOptions(o: CaptureOptions): NativeCaptureOptions {
     idleTimeoutNs: Math.round(real('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     halfOpenTimeoutNs: Math.round(real('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DEFAULT_HALF_OPEN_TIMEOUT_MS, 1, 86_400_000) * NS_PER_MS),
     perPacket: o.perPacket ?? false,
-    packetsFd: o.perPacket && o.packetsFd !== undefined ? int('packetsFd', o.packetsFd, -1, 0, 1 << 20) : -1,
     decap: o.decap ?? true,
     vxlanPorts: vxlanPorts(o.vxlanPorts),
+    packetsFd: o.perPacket && o.packetsFd !== undefined ? int('packetsFd', o.packetsFd, -1, 0, 1 << 20) : -1,
   };
 }

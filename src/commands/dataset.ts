@@ -1,5 +1,7 @@
 // `tcpcast dataset` (npm run dataset): the training set — every cellular downlink trace and fixed-rate links x {cubic, bbr, reno} in the lab, resumable.
 import { Command, InvalidArgumentError } from 'commander';
+import { parseNonNegativeInt } from '../options';
+import { Progress } from '../progress';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName, writeFixedRateTrace } from '../lab';
@@ -21,14 +23,6 @@ function list(name: string) {
     const items = value.split(',').map((s) => s.trim()).filter(Boolean);
     if (items.length === 0) throw new InvalidArgumentError(`${name} needs at least one value`);
     return items;
-  };
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
   };
 }
 
@@ -62,12 +56,12 @@ export function register(program: Command): void {
     .option('--traces <dir>', 'folder of mahimahi *.down traces', defaultTraceDir())
     .option('--fixed-mbps <list>', 'fixed-rate links to add (Mbit/s, comma-separated; "none" for none)', DEFAULT_FIXED_MBPS.join(','))
     .option('--cc <list>', 'congestion controls', list('--cc'), [...CONGESTION_CONTROLS])
-    .option('--duration <s>', 'seconds of traffic per session', nonNegativeInt('--duration'), 60)
-    .option('--delay-ms <ms>', 'one-way delay each way', nonNegativeInt('--delay-ms'), 20)
+    .option('--duration <s>', 'seconds of traffic per session', parseNonNegativeInt('--duration'), 60)
+    .option('--delay-ms <ms>', 'one-way delay each way', parseNonNegativeInt('--delay-ms'), 20)
     .option('--queue <size>', 'droptail queue per direction (packets or bytes, as for lab)', `${DEFAULT_QUEUE_PACKETS}`)
-    .option('--flows <n>', 'parallel TCP flows per session', nonNegativeInt('--flows'), 4)
-    .option('--seed <n>', 'seed for trace offsets and flow starts', nonNegativeInt('--seed'), 1)
-    .option('--limit <n>', 'run at most this many sessions this time (smoke checks)', nonNegativeInt('--limit'))
+    .option('--flows <n>', 'parallel TCP flows per session', parseNonNegativeInt('--flows'), 4)
+    .option('--seed <n>', 'seed for trace offsets and flow starts', parseNonNegativeInt('--seed'), 1)
+    .option('--limit <n>', 'run at most this many sessions this time (smoke checks)', parseNonNegativeInt('--limit'))
     .action(async (o) => {
       for (const cc of o.cc) if (!(CONGESTION_CONTROLS as readonly string[]).includes(cc)) throw new InvalidArgumentError(`unknown congestion control ${cc}`);
       const queue = parseQueue(o.queue);
@@ -90,18 +84,19 @@ export function register(program: Command): void {
       process.stderr.write(`dataset: ${plan.length} sessions, ${plan.length - todo.length} already complete, running ${toRun.length} (${o.duration} s each)\n`);
 
       const signals = abortOnSignals();
-      // The progress bar library loads with the command, not with every tcpcast start.
-      const { SingleBar, Presets } = await import('cli-progress');
-      const bar = new SingleBar(
-        { format: 'dataset [{bar}] {value}/{total} sessions | {session} {elapsed_s}s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 4 },
-        Presets.shades_classic,
-      );
-      bar.start(plan.length, plan.length - todo.length, { session: '', elapsed_s: 0 });
+      // A bar on a terminal, a line every few seconds otherwise: a 15-minute run must not be silent in a log.
+      const completeBefore = plan.length - todo.length;
+      let finished = 0;
+      let current = '';
+      const bar = new Progress({ label: 'dataset', total: plan.length, unit: 'count' });
+      const show = (elapsedS: number) =>
+        bar.update(completeBefore + finished + Math.min(elapsedS / Math.max(1, o.duration), 0.99), `sessions, now ${current} ${Math.round(elapsedS)} s`);
       const started = Date.now();
       const failures: string[] = [];
       try {
         for (const s of toRun) {
-          bar.update({ session: s.name, elapsed_s: 0 });
+          current = s.name;
+          show(0);
           try {
             await runLabSession({
               trace: s.trace,
@@ -114,9 +109,10 @@ export function register(program: Command): void {
               outDir: join(outDir, s.name),
               seed: o.seed,
               signal: signals.signal,
-              onProgress: (elapsedS) => bar.update({ elapsed_s: Math.round(elapsedS) }),
+              onProgress: (elapsedS) => show(elapsedS),
             });
-            bar.increment();
+            finished++;
+            show(0);
           } catch (err) {
             if (err instanceof LabAborted || signals.received()) throw err;
             // One broken session (say, a trace the link cannot carry) must not cost the rest of a long run.

@@ -11,10 +11,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { addPipelineOptions, applyConfigFile, parsePositiveInt, parsePositiveNumber } from '../daemon/options';
+import { addPipelineOptions, applyConfigFile } from '../daemon/options';
+import { addCaptureOptions, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
+import { addSinkOptions } from '../sinks/registry';
 import {
   CONGESTION_CONTROLS,
   type CongestionControl,
@@ -30,6 +31,7 @@ import {
 } from '../lab';
 import { ProcessGroup, sleep, waitForOutput } from '../lab/exec';
 import { DEFAULT_QUEUE_PACKETS, parseQueue } from './lab';
+import { Errors } from '../errors';
 import { defaultTraceDir } from './dataset';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
@@ -58,14 +60,6 @@ export interface DemoOptions extends DaemonOptions {
 export function defaultDemoTrace(): string {
   const full = join(defaultTraceDir(), DEFAULT_TRACE_NAME);
   return existsSync(full) ? full : FIXTURE_TRACE;
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
-  };
 }
 
 /** Keeps one long-lived flow going: a new iperf3 run whenever the last one ends, until the signal aborts. */
@@ -99,7 +93,7 @@ function banner(lines: Array<[string, string]>): string {
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
-  if (process.getuid && process.getuid() !== 0) throw new Error('the demo needs root (network namespaces, AF_PACKET): run it with sudo');
+  if (process.getuid && process.getuid() !== 0) throw Errors.needsRoot('the demo needs root (network namespaces, AF_PACKET): run it with sudo');
   const linkem = linkemPath();
   const trace = loadTrace(opts.trace);
   const queue = parseQueue(opts.queue);
@@ -193,10 +187,11 @@ export function register(program: Command): void {
     .addOption(new Option('--cc <name>', 'congestion control of the flows').choices([...CONGESTION_CONTROLS]).default('cubic'))
     .option('--flows <n>', 'parallel long-lived TCP flows (iperf3, restarted when they end)', parsePositiveInt('--flows'), 2)
     .option('--duration <s>', 'stop after this many seconds (default: until Ctrl-C)', parsePositiveNumber('--duration'))
-    .option('--delay-ms <ms>', 'one-way propagation delay each way', nonNegativeInt('--delay-ms'), 20)
+    .option('--delay-ms <ms>', 'one-way propagation delay each way', parseNonNegativeInt('--delay-ms'), 20)
     .option('--queue <size>', 'droptail queue per direction: packets (500) or bytes (150kB); 0 = unlimited', `${DEFAULT_QUEUE_PACKETS}`);
+  addCaptureOptions(cmd, {});
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   // The demo's rows go to their own file, not into a `tcpcast run` output that may sit in the same folder.
   cmd.options.find((o) => o.long === '--csv')?.default(DEFAULT_DEMO_CSV);
   cmd.setOptionValueWithSource('csv', DEFAULT_DEMO_CSV, 'default');

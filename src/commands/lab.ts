@@ -1,5 +1,8 @@
 // `tcpcast lab`: one session of real TCP over a trace-driven emulated link, written to a folder (pcap, meta.json, windows).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { basename } from 'node:path';
+import { parseNonNegativeInt } from '../options';
+import { Progress } from '../progress';
 import { CLIENT_GRACE_S, CONGESTION_CONTROLS, CongestionControl, LabAborted, runLabSession, sessionName } from '../lab';
 
 export const DEFAULT_QUEUE_PACKETS = 500;
@@ -16,14 +19,6 @@ export function parseQueue(value: string): { packets: number; bytes: number } {
   }
   const scale = unit === 'kb' ? 1000 : unit === 'mb' ? 1_000_000 : 1;
   return { packets: 0, bytes: Math.round(n * scale) };
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
-  };
 }
 
 /** Turns SIGINT/SIGTERM into an abort, so sessions clean up before the process exits. */
@@ -54,23 +49,25 @@ export function register(program: Command): void {
     .description('run real TCP flows across an emulated link that follows a mahimahi trace (root)')
     .requiredOption('--trace <file>', 'downlink trace (mahimahi format: one ms timestamp per 1500-byte opportunity)')
     .option('--uplink <file>', 'uplink trace for the ACK direction (default: unconstrained)')
-    .option('--delay-ms <ms>', 'one-way propagation delay each way', nonNegativeInt('--delay-ms'), 20)
+    .option('--delay-ms <ms>', 'one-way propagation delay each way', parseNonNegativeInt('--delay-ms'), 20)
     .option('--queue <size>', 'droptail queue per direction: packets (500, 500p) or bytes (150kB, 1.5MB); 0 = unlimited', `${DEFAULT_QUEUE_PACKETS}`)
     .addOption(new Option('--cc <name>', 'congestion control of the flows').choices([...CONGESTION_CONTROLS]).default('cubic'))
-    .option('--flows <n>', 'parallel TCP flows (iperf3)', nonNegativeInt('--flows'), 4)
-    .option('--duration <s>', 'seconds of traffic', nonNegativeInt('--duration'), 60)
+    .option('--flows <n>', 'parallel TCP flows (iperf3)', parseNonNegativeInt('--flows'), 4)
+    .option('--duration <s>', 'seconds of traffic', parseNonNegativeInt('--duration'), 60)
     .option('--out <dir>', 'output folder (default: data/lab/<session name>)')
-    .option('--seed <n>', 'seed for the trace offset and flow start times (0: start of trace, flows together)', nonNegativeInt('--seed'), 1)
-    .option('--offset-ms <ms>', 'start this far into the trace (overrides the seed)', nonNegativeInt('--offset-ms'))
+    .option('--seed <n>', 'seed for the trace offset and flow start times (0: start of trace, flows together)', parseNonNegativeInt('--seed'), 1)
+    .option('--offset-ms <ms>', 'start this far into the trace (overrides the seed)', parseNonNegativeInt('--offset-ms'))
     .option('--emulator-log', "also write the emulator's mahimahi-format log of the down link")
     .option('--no-windows', 'do not turn the capture into windows.csv')
-    .option('--client-grace <s>', 'seconds iperf3 gets after --duration to finish; clients still running then are stopped and marked unfinished', nonNegativeInt('--client-grace'), CLIENT_GRACE_S)
+    .option('--client-grace <s>', 'seconds iperf3 gets after --duration to finish; clients still running then are stopped and marked unfinished', parseNonNegativeInt('--client-grace'), CLIENT_GRACE_S)
     .action(async (o) => {
       if (o.flows < 1) throw new InvalidArgumentError('--flows must be at least 1');
       if (o.duration < 1) throw new InvalidArgumentError('--duration must be at least 1');
       const queue = parseQueue(o.queue);
       const outDir = o.out ?? `data/lab/${sessionName(o.trace, o.cc, o.delayMs)}`;
       const signals = abortOnSignals();
+      // The session's traffic time (--duration) is what the user waits for; the capture's windows come after.
+      const bar = new Progress({ label: `lab ${basename(o.trace)} ${o.cc}`, total: o.duration, unit: 'seconds' });
       try {
         const result = await runLabSession({
           trace: o.trace,
@@ -88,7 +85,9 @@ export function register(program: Command): void {
           windows: o.windows,
           clientGraceS: o.clientGrace,
           signal: signals.signal,
+          onProgress: (elapsedS) => bar.update(Math.min(elapsedS, o.duration), `${o.flows} flows`),
         });
+        bar.stop();
         const emu = result.meta.emulator as { down?: { delivered_bytes: number; lateness_us: { p99: number } }; elapsed_s?: number } | null;
         const line = {
           session: result.name,
@@ -106,6 +105,7 @@ export function register(program: Command): void {
         }
         throw err;
       } finally {
+        bar.stop();
         signals.dispose();
       }
     });

@@ -1,24 +1,13 @@
 // `tcpcast replay FILE`: a capture file through the same pipeline as live capture, optionally paced by capture time.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
 import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
-import { addDecapOptions } from '../capture/options';
+import { addSinkOptions } from '../sinks/registry';
+import { addCaptureOptions, type CaptureFlags } from '../options';
 
-interface ReplayOptions extends DaemonOptions {
+interface ReplayOptions extends DaemonOptions, CaptureFlags {
   speed: number;
-  decap: boolean;
-  vxlanPorts?: number[];
-}
-
-/** max = as fast as the pipeline takes it (0), realtime = 1, N = N times real time. */
-export function parseSpeed(value: string): number {
-  if (value === 'max') return 0;
-  if (value === 'realtime') return 1;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--speed expects max, realtime or a positive number, got "${value}"`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -26,11 +15,10 @@ export function register(program: Command): void {
     .command('replay')
     .description('run a pcap/pcapng file through the live pipeline (forecast -> CSV / InfluxDB / dashboard); no root needed')
     .argument('<file>', 'pcap or pcapng file (- for stdin)')
-    .argument('[bpf...]', 'capture filter as tcpdump takes it')
-    .addOption(new Option('--speed <speed>', 'max, realtime, or a factor of real time').env('TCPCAST_SPEED').default(0, 'max').argParser(parseSpeed));
-  addDecapOptions(cmd);
+    .argument('[bpf...]', 'capture filter as tcpdump takes it');
+  addCaptureOptions(cmd, { file: true, limits: true });
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (file: string, bpf: string[], _opts: ReplayOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<ReplayOptions>();

@@ -1,70 +1,41 @@
 // `tcpcast run`: live capture on real interfaces through the whole pipeline (forecast -> CSV / InfluxDB / dashboard).
 import { Command, Option } from 'commander';
-import { addPipelineOptions, applyConfigFile, parsePositiveInt } from '../daemon/options';
+import { addPipelineOptions, applyConfigFile } from '../daemon/options';
 // The daemon (onnxruntime, influx client, dashboard) loads only when this command runs: other commands start lean.
 import type { DaemonOptions } from '../daemon/daemon';
-import { addInfluxOptions } from '../sinks/influx-options';
-import { addDecapOptions } from '../capture/options';
+import { addSinkOptions } from '../sinks/registry';
+import { Errors } from '../errors';
+import { addCaptureOptions, captureOptionsFromFlags, type CaptureFlags } from '../options';
 
-interface RunOptions extends DaemonOptions {
+interface RunOptions extends DaemonOptions, CaptureFlags {
   interface: string[];
-  snaplen?: number;
-  bufferSize?: number;
-  promisc: boolean;
-  netns?: string;
-  decap: boolean;
-  vxlanPorts?: number[];
-}
-
-const DEFAULT_INTERFACES = ['any'];
-
-/** Repeated -i adds to the list; a comma list (handy in the environment or a config file) splits. */
-function collectInterfaces(value: string, previous: string[]): string[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  return previous === DEFAULT_INTERFACES ? names : [...previous, ...names];
+  read?: string;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('run')
     .description('capture live traffic, forecast next-window throughput, write CSV / InfluxDB / dashboard (needs CAP_NET_RAW, e.g. sudo)')
-    .argument('[bpf...]', 'capture filter as tcpdump takes it (default: not (net 127.0.0.0/8 or ip6 host ::1))')
-    .addOption(
-      // Not variadic: the trailing words are the BPF filter, as in `tcpdump -i eth0 tcp port 80`.
-      new Option('-i, --interface <name>', 'interface to capture on; repeat for several ("any": all, one series per interface)')
-        .env('TCPCAST_INTERFACE')
-        .default(DEFAULT_INTERFACES)
-        .argParser(collectInterfaces),
-    )
-    .addOption(new Option('-s, --snaplen <bytes>', 'bytes captured per packet (headers only by default)').env('TCPCAST_SNAPLEN').argParser(parsePositiveInt('--snaplen')))
-    .addOption(new Option('-B, --buffer-size <KiB>', 'kernel capture buffer per interface, KiB (as tcpdump -B)').env('TCPCAST_BUFFER_SIZE').argParser(parsePositiveInt('--buffer-size')))
-    .addOption(new Option('--no-promisc', 'do not put interfaces in promiscuous mode'))
-    .addOption(
-      // The dashboard, metrics and InfluxDB connection stay in our namespace; only the capture handles go there.
-      new Option('--netns <name>', 'open the interfaces inside this network namespace (ip netns list) while the daemon stays in its own').env('TCPCAST_NETNS'),
-    )
+    .argument('[bpf...]', 'capture filter as tcpdump takes it (default: not (net 127.0.0.0/8 or ip6 host ::1))');
+  addCaptureOptions(cmd, { live: { defaultInterfaces: ['any'] }, limits: true });
+  cmd
+    .addOption(new Option('-r, --read <file>', 'read packets from a pcap/pcapng file (- for stdin) instead of interfaces, as fast as possible (= tcpcast replay FILE)'))
     .addOption(new Option('--user <name>', 'drop root for this user once the capture handles are open (as tcpdump -Z)').env('TCPCAST_USER'));
-  addDecapOptions(cmd);
   addPipelineOptions(cmd);
-  addInfluxOptions(cmd);
+  addSinkOptions(cmd);
   cmd.action(async (bpf: string[], _opts: RunOptions, command: Command) => {
     applyConfigFile(command);
     const opts = command.opts<RunOptions>();
-    process.exitCode = await (await import('../daemon/daemon')).runDaemon(
-      {
-        mode: 'live',
-        capture: {
-          interfaces: opts.interface,
-          bpf: bpf.length > 0 ? bpf : undefined,
-          snaplen: opts.snaplen,
-          bufferKib: opts.bufferSize,
-          promisc: opts.promisc,
-          netns: opts.netns,
-          decap: opts.decap,
-          vxlanPorts: opts.vxlanPorts,
-        },
-      },
-      opts,
-    );
+    // Only an address the user asked for makes a busy dashboard port fatal (the default one is a convenience).
+    opts.dashboardRequired = opts.dashboard !== false && command.getOptionValueSource('dashboard') !== 'default';
+    const filter = bpf.length > 0 ? bpf : undefined;
+    if (opts.read !== undefined) {
+      // tcpdump's -r: the file replaces the interfaces; an explicit -i with it is a contradiction, not a preference.
+      if (command.getOptionValueSource('interface') === 'cli') throw Errors.invalidOption('give -r FILE or -i INTERFACE, not both');
+      process.exitCode = await (await import('../daemon/daemon')).runDaemon({ mode: 'replay', capture: { files: [opts.read], bpf: filter, speed: 0, decap: opts.decap, vxlanPorts: opts.vxlanPorts } }, opts);
+      return;
+    }
+    const { windowMs: _w, topK: _k, maxFlows: _m, speed: _s, ...source } = captureOptionsFromFlags(opts);
+    process.exitCode = await (await import('../daemon/daemon')).runDaemon({ mode: 'live', capture: { ...source, interfaces: opts.interface, bpf: filter } }, opts);
   });
 }

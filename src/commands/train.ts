@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', '0.001')
     .option('--val-fraction <f>', 'fraction of sessions (link traces) held out for validation', '0.2')
     .option('--seed <n>', 'seed for initialisation, split and shuffles', '42')
-    .option('--threshold-mbps <mbps>', 'congestion threshold for the evaluation AUC', '20')
+    .option('--features <names>', 'window columns the network reads, comma-separated (default: the seed\'s nine)')
+    .option('--quantiles <levels>', 'quantile levels per horizon with the pinball loss', '0.1,0.5,0.9')
     .option('--synthetic', 'mark the model as trained on synthetic data in model.json', false)
     .addOption(
       new Option('--target-mode <mode>', 'network output: level (next throughput), delta (change from the last window) or relative (next throughput over the sequence level, from level-relative inputs)')
@@ -32,7 +33,7 @@ export function register(program: Command): void {
         .default('relative'),
     )
     .addOption(new Option('--series <which>', 'series to train on: any, aggregate (each interface\'s `all`) or connections').choices([...SERIES_FILTERS]).default('any'))
-    .addOption(new Option('--loss <loss>', 'training loss').choices([...TRAIN_LOSSES]).default('mae'))
+    .addOption(new Option('--loss <loss>', 'training loss (pinball: p10/p50/p90 per horizon; mae/huber: p50 only)').choices([...TRAIN_LOSSES]).default('pinball'))
     .addOption(new Option('--no-progress', 'no per-epoch progress bar'))
     .action(async (o) => {
       const { train, DEFAULT_TRAIN_OPTIONS } = await import('../train/trainer');
@@ -53,8 +54,9 @@ export function register(program: Command): void {
         targetMode: o.targetMode,
         loss: o.loss,
         series: o.series,
+        ...(o.features ? { features: String(o.features).split(',').map((f) => f.trim()).filter(Boolean) } : {}),
+        quantiles: String(o.quantiles).split(',').map(Number),
         progress: o.progress !== false && process.stderr.isTTY === true,
-        eval: { ...DEFAULT_TRAIN_OPTIONS.eval, thresholdMbps: Number(o.thresholdMbps) },
       });
       process.stdout.write(
         `model written to ${o.out} (${result.epochsRun} epochs, ${result.trainSeconds.toFixed(1)} s, export max diff ${result.exportMaxAbsDiffScaled.toExponential(2)})\n` +

@@ -1,5 +1,7 @@
 // Where secrets come from: the InfluxDB token from a file or the INFLUX_TOKEN environment variable, never from argv.
 import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Errors } from '../errors';
 
 /**
  * A token that can be re-read: when the server answers 401/403 the sink asks again, so an operator can fix a
@@ -20,11 +22,21 @@ export interface TokenSourceOptions {
   warn?: (msg: string) => void;
 }
 
-/** Trailing newlines are what `echo token > file` leaves; they are never part of a token. */
-function readTokenFile(path: string): string {
-  const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw new Error(`influx token file ${path} is empty`);
+/**
+ * One trailing newline (what `echo token > file` leaves, LF or CRLF) is removed; anything else that cannot be
+ * in an HTTP header (spaces, tabs, more newlines, control characters) is refused here, once, with the file's
+ * name, instead of failing every request with ERR_INVALID_CHAR and being retried forever.
+ */
+export function parseTokenFile(text: string, path: string): string {
+  const token = text.replace(/\r?\n$/, '');
+  if (token === '') throw Errors.config(`influx token file ${path} is empty`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f]/.test(token)) throw Errors.config(`influx token file ${path} holds whitespace or control characters besides one trailing newline`);
   return token;
+}
+
+function readTokenFile(path: string): string {
+  return parseTokenFile(readFileSync(path, 'utf8'), path);
 }
 
 /**
@@ -34,12 +46,16 @@ function readTokenFile(path: string): string {
  */
 export function influxTokenSource(opts: TokenSourceOptions = {}): TokenSource {
   const env = opts.env ?? process.env;
-  const file = opts.tokenFile ?? (env.INFLUX_TOKEN_FILE || undefined);
-  if (file) {
+  const given = opts.tokenFile ?? (env.INFLUX_TOKEN_FILE || undefined);
+  if (given) {
+    // Absolute: the daemon may change directory later (--user), and the file is re-read after a 401/403.
+    const file = resolve(given);
+    // Read now, at start: with --user this runs before root is dropped, so a root-only 0600 file works.
     let last = readTokenFile(file);
     try {
-      // Group/other bits on a secret are worth a warning, not a refusal (containers often mount 0644).
-      if ((statSync(file).mode & 0o077) !== 0) opts.warn?.(`influx token file ${file} is readable by other users`);
+      // Group/other bits on a secret are worth a warning, not a refusal (containers often mount 0644). stat
+      // follows symlinks: the mode that matters is the real file's, not the link's (always 0777).
+      if ((statSync(file).mode & 0o077) !== 0) opts.warn?.(`influx token file ${given} is readable by other users`);
     } catch {
       /* stat failing right after a successful read is not worth failing for */
     }

@@ -1,17 +1,25 @@
 // The daemon behind `run` and `replay`: opens capture, drops privileges, builds forecaster and sinks, wires signals and stats.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { openCapture, dropPrivileges, type Capture, type CaptureOptions } from '../capture';
 import { Forecaster } from '../forecast';
-import { CsvSink, createInfluxSink, type InfluxCliOptions } from '../sinks';
-import type { Sink } from '../sinks/sink';
+import type { InfluxCliOptions } from '../sinks/influx-options';
+import { sinkLostRows, type Sink, type SinkStats } from '../sinks/sink';
+import { prepareSinks } from '../sinks/registry';
 import { startDashboard, parseDashboardAddress, type Dashboard } from '../dashboard';
 import { Pipeline } from '../pipeline';
-import { createLogger, type Logger, type LogLevel } from '../log';
+import { createLogger, isPretty, writeTextLine, type LogFormat, type Logger, type LogLevel } from '../log';
+import { fileOffsetReader, Progress } from '../progress';
+import { startLines, summaryLines } from './terminal';
+import { stopAtLimits } from '../capture/limits';
+import { applyCsvPlan, planCsvOutput, removeIfUnused, type CsvMode } from './csv-output';
+import { TcpcastError } from '../errors';
 import { COUNTERS, camelCase } from '../schema';
-import { createMetricsRegistry, startMetricsServer } from './metrics';
+import { createMetricsRegistry, startMetricsServer, type TcpcastMetrics } from './metrics';
+import { versionLabels } from '../versions';
 import { parseListenAddress } from './options';
+import { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
 
 /** The model shipped with the package; used when --model is not given. */
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', '..', '..', 'model');
@@ -26,11 +34,22 @@ export interface DaemonOptions extends InfluxCliOptions {
   forecast: boolean;
   workers: number;
   dashboard: string | boolean;
+  dashboardAllowHost?: string[];
+  dashboardMaxClients?: number;
   metrics?: string;
   statsInterval: number;
   shutdownTimeout: number;
   logLevel: LogLevel;
+  /** auto (default): readable lines when stderr is a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
   user?: string;
+  /** What to do with an existing --csv file (default append, logged). */
+  csvMode?: CsvMode;
+  /** `run --dashboard ADDR` given explicitly: a busy port is then an error, not a warning. */
+  dashboardRequired?: boolean;
+  /** -c: stop after about this many packets; --duration: after this many seconds. */
+  count?: number;
+  duration?: number;
 }
 
 export interface DaemonSource {
@@ -47,10 +66,24 @@ export interface DaemonHooks {
   onStarted?: (info: { dashboardUrl?: string }) => void;
 }
 
-/** Exit codes: 0 clean stop or end of file; 1 a source error (corrupt file, interface gone) or a shutdown that timed out. */
+export { EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS } from './exit-codes';
+
+/** How long sinks get to flush within --shutdown-timeout: the rest is margin for closing servers and printing the final line. */
+export function sinkCloseBudgetMs(shutdownTimeoutMs: number): number {
+  return Math.max(shutdownTimeoutMs * 0.5, shutdownTimeoutMs - 1000);
+}
+
+/** Exit codes: EXIT_OK, EXIT_ERROR, EXIT_SINK_LOSS (above). */
 export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks: DaemonHooks = {}): Promise<number> {
-  const logger = createLogger(opts.logLevel);
-  // Capture first: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
+  const logger = createLogger(opts.logLevel, 'tcpcast', opts.logFormat);
+  // Outputs and secrets before the capture: an unwritable CSV path or a bad URL fails at once with nothing to
+  // stop, and token files are read while we may still be root (--user).
+  const preparedSinks = prepareSinks(opts as unknown as Record<string, unknown>, { logger });
+  // Absolute before any change of directory (--user works from /).
+  if (opts.model) opts = { ...opts, model: resolve(opts.model) };
+  const csvPlan = typeof opts.csv === 'string' && opts.csv !== '' ? planCsvOutput(opts.csv, opts.csvMode) : undefined;
+  const dashboardAddress = opts.dashboard !== false ? parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard) : undefined;
+  // Capture next: it is the only step that needs privilege, and a bad interface or filter should fail before anything starts.
   const capture = openCapture({
     ...source.capture,
     windowMs: opts.windowMs,
@@ -58,37 +91,53 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     maxFlows: opts.maxFlows,
     onWarning: (message) => logger.warn({ source: source.mode }, message),
   });
-  if (opts.user) {
-    try {
-      dropPrivileges(opts.user);
-    } catch (err) {
-      await capture.stop();
-      throw err;
-    }
-    logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture');
-  }
+  // tcpdump's first lines, for people: JSON logs carry the same facts in "tcpcast started".
+  if (isPretty(logger)) for (const line of startLines(capture, source.capture)) writeTextLine(line);
 
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+  const sinks: Sink[] = [];
   try {
-    const sinks: Sink[] = [];
-    let csv: CsvSink | undefined;
-    if (opts.csv) {
-      csv = new CsvSink(opts.csv);
-      sinks.push(csv);
+    const csvChange = csvPlan ? applyCsvPlan(csvPlan) : undefined;
+    if (csvChange) logger.info(csvChange.fields, csvChange.message);
+    // Outputs open before root is dropped, as the capture does: `sudo tcpcast run --user nobody` from a
+    // root-owned directory keeps writing through the descriptor it holds. (A SIGHUP reopen there then fails,
+    // logged: point --csv at a directory the user owns for logrotate.)
+    for (const prepared of preparedSinks) {
+      const sink = prepared.open();
+      sinks.push(sink);
+      closers.push({ name: sink.name, close: () => sink.close(0) });
     }
-    const influx = createInfluxSink(opts, logger);
-    if (influx) sinks.push(influx);
+    if (opts.user) {
+      dropPrivileges(opts.user);
+      logger.info({ user: opts.user, uid: process.getuid?.() }, 'dropped privileges after opening the capture and the outputs');
+      // As daemon(3) does: work from / once the outputs are open, so nothing can land in the directory we were
+      // started from. onnxruntime's telemetry writes a ':memory:.ses' file into the working directory when it
+      // runs as a non-root user (seen with --user nobody); in / that user can write nothing.
+      process.chdir('/');
+    }
     let dashboard: Dashboard | undefined;
-    if (opts.dashboard !== false) {
-      const { host, port } = parseDashboardAddress(opts.dashboard === true ? true : opts.dashboard);
-      dashboard = await startDashboard({ host, port, windowMs: opts.windowMs, logger });
-      sinks.push(dashboard.sink);
-      closers.push({ name: 'dashboard', close: () => dashboard!.close() });
+    if (dashboardAddress) {
+      dashboard = await startDashboardOrWarn(dashboardAddress, opts, logger);
+      if (dashboard) {
+        sinks.push(dashboard.sink);
+        closers.push({ name: 'dashboard', close: () => dashboard!.close() });
+      }
     }
     const forecaster = opts.forecast ? await createForecaster(opts, logger) : undefined;
 
-    const pipeline = new Pipeline({ source: capture, sinks, forecaster, logger, windowMs: opts.windowMs });
-    const statsGroups = () => ({
+    // Metrics exist before the pipeline so the latency histograms see every close and every forecast call.
+    const metrics: TcpcastMetrics | undefined = opts.metrics
+      ? createMetricsRegistry((): Record<string, Record<string, number>> => statsGroups(), { sources: () => capture.detailedStats().pcap, build: buildLabels() })
+      : undefined;
+    const observed = metrics ? observeLatencies(metrics, source.mode === 'live') : undefined;
+    const pipeline = new Pipeline({
+      source: capture,
+      sinks: observed ? [...sinks, observed.sink] : sinks,
+      forecaster: forecaster && observed ? observed.timed(forecaster) : forecaster,
+      logger,
+      windowMs: opts.windowMs,
+    });
+    const statsGroups = (): Record<string, Record<string, number>> => ({
       capture: capture.stats(),
       pipeline: { ...pipeline.stats() },
       ...(forecaster ? { forecast: flatNumbers(forecaster.stats()) } : {}),
@@ -98,65 +147,209 @@ export async function runDaemon(source: DaemonSource, opts: DaemonOptions, hooks
     let metricsServer: Server | undefined;
     if (opts.metrics) {
       const { host, port } = parseListenAddress(opts.metrics, '--metrics');
-      const started = await startMetricsServer(host, port, createMetricsRegistry(statsGroups));
+      const started = await startMetricsServer(host, port, metrics!.registry);
       metricsServer = started.server;
       logger.info({ url: started.url }, 'metrics listening');
     }
     const statsTimers = startStatsLine(opts.statsInterval, logger, capture, pipeline, forecaster, sinks, dashboard);
 
-    const shutdown = installSignals(capture, csv, logger);
+    const shutdown = installSignals(capture, sinks, logger);
     const onAbort = () => {
       logger.info('stopping (asked by the embedding command): closing the last window and flushing sinks');
+      shutdown.stopRequestedAt ??= Date.now();
       void capture.stop();
     };
     if (hooks.signal?.aborted) onAbort();
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });
     logger.info({ mode: source.mode, sources: source.capture.files ?? source.capture.interfaces, windowMs: opts.windowMs, forecast: Boolean(forecaster) }, 'tcpcast started');
     hooks.onStarted?.({ dashboardUrl: dashboard?.url });
+    const limits = stopAtLimits(capture, { count: opts.count, durationS: opts.duration }, (why) =>
+      logger.info({ count: opts.count, durationS: opts.duration }, `stopping: ${why === 'count' ? `${opts.count} packets seen (-c)` : `${opts.duration} s elapsed (--duration)`}`),
+    );
+    const progress = replayProgress(source, logger, () => ({ ...capture.stats() }), () => pipeline.stats().windows);
 
-    let exitCode = 0;
+    let exitCode = EXIT_OK;
     try {
       await pipeline.run();
     } catch (err) {
-      exitCode = 1;
+      exitCode = EXIT_ERROR;
       const e = err as Error & { code?: string };
       logger.error({ code: e.code }, e.message);
     }
+    limits.dispose();
+    progress?.stop(exitCode === 0);
     for (const t of statsTimers) clearInterval(t);
     shutdown.remove();
     hooks.signal?.removeEventListener('abort', onAbort);
 
-    // Everything after the last window: flush and close within the deadline, so a hung database cannot keep us up forever.
-    const deadline = opts.shutdownTimeout * 1000;
+    // Everything after the last window must end within --shutdown-timeout of the stop request (or of the end of
+    // the input), whatever the sinks do: systemd's TimeoutStopSec sits above it and would SIGKILL us, cutting
+    // the final line. Sinks close in parallel with a budget under the deadline, so their counts (dropped
+    // included) are final when the "tcpcast stopped" line is computed.
+    const deadlineMs = opts.shutdownTimeout * 1000;
+    const startedAt = shutdown.stopRequestedAt ?? Date.now();
+    const left = () => Math.max(0, startedAt + deadlineMs - Date.now());
+    const sinkBudget = () => Math.max(0, startedAt + sinkCloseBudgetMs(deadlineMs) - Date.now());
     const closeAll = async () => {
-      if (forecaster) await forecaster.close();
-      for (const sink of sinks) {
-        if (dashboard && sink === dashboard.sink) continue;
-        await sink.close().catch((err: Error) => logger.error({ sink: sink.name, err: err.message }, 'sink close failed'));
-      }
+      const forecastClosed = forecaster ? forecaster.close().catch((err: Error) => logger.error({ err: err.message }, 'forecaster close failed')) : Promise.resolve();
+      await Promise.all(
+        sinks
+          .filter((sink) => !(dashboard && sink === dashboard.sink))
+          .map((sink) => sink.close(sinkBudget()).catch((err: Error) => logger.error({ sink: sink.name, err: err.message }, 'sink close failed'))),
+      );
       for (const c of closers) await c.close().catch(() => {});
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      if (metricsServer) {
+        metricsServer.closeAllConnections?.();
+        await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      }
+      await forecastClosed;
     };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closeAll().then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), deadline);
+        timer = setTimeout(() => resolve(true), left());
       }),
     ]);
     clearTimeout(timer);
     const final = statsGroups();
+    const sinkCounts = finalSinkCounts(sinks);
     if (timedOut) {
-      logger.error({ timeoutS: opts.shutdownTimeout }, 'sinks did not flush before the shutdown deadline');
-      exitCode = 1;
+      logger.error({ timeoutS: opts.shutdownTimeout }, 'shutdown deadline passed before every sink and server closed');
     }
-    logger.info({ ...summary(final), engine: engineCounters(final.capture), exitCode }, 'tcpcast stopped');
+    const lost = sinks.some((sink) => sinkLostRows(sink.stats()) || sink.stats().backlogBytes > 0);
+    if (exitCode === EXIT_OK && (lost || timedOut)) exitCode = EXIT_SINK_LOSS;
+    if (isPretty(logger)) {
+      for (const line of summaryLines(final, sinks)) writeTextLine(line);
+      logger.info({ exitCode }, 'tcpcast stopped');
+    } else {
+      logger.info({ ...summary(final), sinks: sinkCounts, engine: engineCounters(final.capture), exitCode }, 'tcpcast stopped');
+    }
+    // Something left open (a socket the server never answers) must not keep us past the deadline: the final
+    // line is out, so leave. Unref'd: a clean shutdown exits on its own first. Not for an embedding command.
+    if (!hooks.signal) setTimeout(() => process.exit(exitCode), Math.max(200, left())).unref();
     return exitCode;
   } catch (err) {
     await capture.stop().catch(() => {});
     for (const c of closers) await c.close().catch(() => {});
+    // A start that failed leaves no header-only file behind (only one this run created).
+    removeIfUnused(csvPlan);
     throw err;
   }
+}
+
+/**
+ * A busy or forbidden dashboard port: an offline replay or the demo goes on without the page (a warning), and so
+ * does `run` with the default address; only `run --dashboard ADDR`, asked for explicitly, fails.
+ */
+async function startDashboardOrWarn(address: { host: string; port: number }, opts: DaemonOptions, logger: Logger): Promise<Dashboard | undefined> {
+  try {
+    return await startDashboard({
+      host: address.host,
+      port: address.port,
+      windowMs: opts.windowMs,
+      logger,
+      allowHosts: opts.dashboardAllowHost,
+      maxClients: opts.dashboardMaxClients,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (opts.dashboardRequired || (e.code !== 'EADDRINUSE' && e.code !== 'EACCES' && e.code !== 'EADDRNOTAVAIL')) {
+      if (e.code === 'EADDRINUSE') throw new TcpcastError(`--dashboard ${address.host}:${address.port}: address already in use`, 'ERR_ADDRESS_IN_USE');
+      throw err;
+    }
+    logger.warn({ host: address.host, port: address.port, code: e.code }, `dashboard not started (${e.code}): going on without it; --dashboard ADDR:PORT picks another port, --no-dashboard silences this`);
+    return undefined;
+  }
+}
+
+/**
+ * Replay of a file: a bar over the file's size on a terminal (read offset from /proc, see fileOffsetReader), a
+ * log line every few seconds otherwise; stdin has no size, so it shows counts only.
+ */
+function replayProgress(
+  source: DaemonSource,
+  logger: Logger,
+  captureStats: () => Record<string, number>,
+  windows: () => number,
+): { stop(complete: boolean): void } | undefined {
+  const file = source.capture.files?.[0];
+  if (source.mode !== 'replay' || !file) return undefined;
+  let total: number | undefined;
+  try {
+    total = file === '-' ? undefined : statSync(file).size;
+  } catch {
+    total = undefined;
+  }
+  const offset = file === '-' ? () => undefined : fileOffsetReader(file);
+  const pretty = isPretty(logger);
+  const bar = new Progress({
+    label: `replay ${file === '-' ? 'stdin' : basename(file)}`,
+    total,
+    unit: 'bytes',
+    tty: pretty && Boolean(process.stderr.isTTY),
+    writeLine: (text, state) => (pretty ? writeTextLine(text) : logger.info({ percent: state.percent, bytesRead: state.done, fileBytes: state.total }, 'replay progress')),
+  });
+  const tick = () => {
+    const c = captureStats();
+    bar.update(offset() ?? 0, `${c.frames ?? 0} packets, ${windows()} windows`);
+  };
+  const timer = setInterval(tick, 200);
+  timer.unref();
+  return {
+    stop(complete: boolean) {
+      clearInterval(timer);
+      tick();
+      if (complete && total !== undefined) bar.update(total);
+      bar.stop();
+    },
+  };
+}
+
+/** Each sink's written/dropped/rejected (and what is still unwritten), for the final line. */
+function finalSinkCounts(sinks: Sink[]): Record<string, Pick<SinkStats, 'written' | 'dropped' | 'rejected' | 'backlogBytes'>> {
+  const out: Record<string, Pick<SinkStats, 'written' | 'dropped' | 'rejected' | 'backlogBytes'>> = {};
+  for (const sink of sinks) {
+    const s = sink.stats();
+    out[sink.name] = { written: s.written, dropped: s.dropped, rejected: s.rejected, backlogBytes: s.backlogBytes };
+  }
+  return out;
+}
+
+/** tcpcast_build_info's labels: what a bug report or a fleet inventory needs. */
+function buildLabels(): Record<string, string> {
+  return versionLabels();
+}
+
+/**
+ * The two latency histograms, observed without touching the pipeline: a sink at the end of the list sees each
+ * close when the pipeline hands it over (live: now minus the window's end), and the forecaster is wrapped.
+ */
+function observeLatencies(metrics: TcpcastMetrics, live: boolean): { sink: Sink; timed(f: Forecaster): Forecaster } {
+  const zero = { written: 0, dropped: 0, rejected: 0, backlogBytes: 0 };
+  const sink: Sink = {
+    name: 'metrics',
+    write(rows) {
+      // A replay's window ends are capture times, not now: only live closes have a latency to show.
+      if (!live || rows.length === 0) return;
+      const lateS = (Date.now() - Number(rows[0].windowEndNs / 1_000_000n)) / 1000;
+      if (lateS >= 0) metrics.windowCloseLatency.observe(lateS);
+    },
+    flush: async () => {},
+    close: async () => {},
+    stats: () => zero,
+  };
+  return {
+    sink,
+    timed(f: Forecaster): Forecaster {
+      const wrapped = Object.create(f) as Forecaster;
+      wrapped.predict = (batch) => {
+        const end = metrics.inferenceLatency.startTimer();
+        return f.predict(batch).finally(() => end());
+      };
+      return wrapped;
+    },
+  };
 }
 
 async function createForecaster(opts: DaemonOptions, logger: Logger): Promise<Forecaster | undefined> {
@@ -200,10 +393,6 @@ function summary(groups: Record<string, Record<string, number>>): Record<string,
     series: p.series ?? 0,
     // Live: p99 of window end -> row handed to the sinks (ms).
     ...(p.closeLatencyP99Ms !== undefined ? { closeLatencyP99Ms: p.closeLatencyP99Ms } : {}),
-    // What the database acknowledged, so a reader can tell our losses from the database's (absent without InfluxDB).
-    ...(groups.sink_influx
-      ? { influxPointsWritten: groups.sink_influx.points_written ?? 0, influxPointsDropped: groups.sink_influx.points_dropped ?? 0, influxPointsRejected: groups.sink_influx.points_rejected ?? 0 }
-      : {}),
   };
 }
 
@@ -240,33 +429,35 @@ function startStatsLine(
   return timers;
 }
 
-/** SIGINT/SIGTERM stop the capture (the pipeline then drains and the sinks flush); SIGHUP reopens the CSV file. */
-function installSignals(capture: Capture, csv: CsvSink | undefined, logger: Logger): { remove(): void } {
-  let stopping = false;
+/** SIGINT/SIGTERM stop the capture (the pipeline then drains and the sinks flush); SIGHUP reopens the sinks' files. */
+function installSignals(capture: Capture, sinks: Sink[], logger: Logger): { remove(): void; stopRequestedAt?: number } {
+  const handle: { remove(): void; stopRequestedAt?: number } = { remove: () => {} };
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (handle.stopRequestedAt !== undefined) {
       logger.warn({ signal }, 'second signal: exiting without flushing');
       process.exit(130);
     }
-    stopping = true;
+    handle.stopRequestedAt = Date.now();
     logger.info({ signal }, 'stopping: closing the last window and flushing sinks');
     void capture.stop();
   };
   const hup = () => {
-    if (!csv) return;
-    csv.reopen().then(
-      () => logger.info({ path: csv.path }, 'reopened CSV output (SIGHUP)'),
-      (err: Error) => logger.error({ path: csv.path, err: err.message }, 'CSV reopen failed'),
-    );
+    for (const sink of sinks) {
+      if (!sink.reopen) continue;
+      const path = (sink as { path?: string }).path;
+      sink.reopen().then(
+        () => logger.info({ sink: sink.name, path }, 'reopened output (SIGHUP)'),
+        (err: Error) => logger.error({ sink: sink.name, path, err: err.message }, 'reopen failed'),
+      );
+    }
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', hup);
-  return {
-    remove() {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      process.off('SIGHUP', hup);
-    },
+  handle.remove = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.off('SIGHUP', hup);
   };
+  return handle;
 }

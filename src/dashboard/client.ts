@@ -28,18 +28,64 @@
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
   const aggregateSelect = $<HTMLSelectElement>('aggregate-select');
   const flowSelect = $<HTMLSelectElement>('flow-select');
+  const historySelect = $<HTMLSelectElement>('history-select');
+  const pauseButton = $<HTMLButtonElement>('pause');
+  /** Paused: data keeps arriving (nothing is lost) but the charts hold still, for reading or zooming. */
+  let paused = false;
+  /** Seconds of history shown (0: all the page keeps). */
+  let shownSeconds = 0;
 
-  function makeChart(figureId: string, seriesOpts: uPlot.Series[], yLabel: string): { plot: uPlot; figure: HTMLElement } {
+  /** 1000-based units, as network people count: 12.3 kB, 4.5 MB. */
+  function scaleBytes(v: number): string {
+    const a = Math.abs(v);
+    if (a >= 1e9) return `${+(v / 1e9).toFixed(1)} GB`;
+    if (a >= 1e6) return `${+(v / 1e6).toFixed(1)} MB`;
+    if (a >= 1e3) return `${+(v / 1e3).toFixed(1)} kB`;
+    return `${v} B`;
+  }
+
+  /** HH:MM:SS only: full dates on every tick are what made the labels overlap. */
+  function clockTicks(_u: uPlot, splits: number[]): string[] {
+    return splits.map((t) => {
+      const d = new Date(t * 1000);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    });
+  }
+
+  function makeChart(figureId: string, seriesOpts: uPlot.Series[], yLabel: string, yValues?: (u: uPlot, splits: number[]) => string[]): { plot: uPlot; figure: HTMLElement } {
     const figure = $(figureId);
     const data: uPlot.AlignedData = [[], ...seriesOpts.map(() => [] as number[])];
+    // Tick labels are drawn on the canvas; the last ones are kept on the figure so tests (and people with devtools) can read them.
+    const recordTicks = (axis: 'x' | 'y', format: (u: uPlot, splits: number[]) => string[]) => (u: uPlot, splits: number[]) => {
+      const out = format(u, splits);
+      figure.dataset[axis === 'x' ? 'xTicks' : 'yTicks'] = JSON.stringify(out);
+      return out;
+    };
+    const plainY = (_u: uPlot, splits: number[]) => splits.map((v) => String(+v.toFixed(3)));
     const plot = new uPlot(
       {
         width: chartWidth(figure),
         height: CHART_HEIGHT_PX,
         series: [{}, ...seriesOpts],
-        axes: [{}, { label: yLabel, size: 60 }],
+        // space: at least 90 px per time label (HH:MM:SS is ~60 px), so they never touch.
+        axes: [{ space: 90, values: recordTicks('x', clockTicks) }, { label: yLabel, size: 70, values: recordTicks('y', yValues ?? plainY) }],
         legend: { live: false },
-        cursor: { drag: { x: false, y: false } },
+        // Drag across x to zoom; the page pauses so the zoom is not undone by the next window.
+        cursor: { drag: { x: true, y: false } },
+        hooks: {
+          setSelect: [
+            (u: uPlot) => {
+              if (u.select.width > 0) setPaused(true);
+            },
+          ],
+          // The visible time range, for tests and devtools (zoom narrows it).
+          setScale: [
+            (u: uPlot, key: string) => {
+              if (key === 'x') figure.dataset.xRange = String((u.scales.x.max ?? 0) - (u.scales.x.min ?? 0));
+            },
+          ],
+        },
       },
       data,
       figure,
@@ -65,7 +111,7 @@
     flow: makeChart('chart-flow', [line('actual', ACTUAL_COLOR), line('predicted', PREDICTED_COLOR, true)], 'Mbps'),
     lag: makeChart('chart-lag', [line('aggregate', '#7c3aed'), line('flow', '#0d9488', true)], 'ms'),
     rtt: makeChart('chart-rtt', [line('RTT', '#0d9488')], 'ms'),
-    bif: makeChart('chart-bif', [line('bytes in flight', '#7c3aed')], 'bytes'),
+    bif: makeChart('chart-bif', [line('bytes in flight', '#7c3aed')], 'bytes', (_u, splits) => splits.map(scaleBytes)),
     drops: makeChart('chart-drops', [{ ...line('dropped', '#dc2626'), fill: 'rgba(220,38,38,0.15)' }], 'packets'),
   };
 
@@ -77,6 +123,19 @@
   let chosenAggregate: string | null = null;
   let chosenFlow: string | null = null;
   const nameOf = (s: { iface: string; key: string }) => `${s.iface}\u0000${s.key}`;
+
+  function setPaused(on: boolean): void {
+    paused = on;
+    document.body.dataset.paused = String(on);
+    pauseButton.textContent = on ? 'Resume' : 'Pause';
+    pauseButton.setAttribute('aria-pressed', String(on));
+    if (!on) schedule();
+  }
+  pauseButton.addEventListener('click', () => setPaused(!paused));
+  historySelect.addEventListener('change', () => {
+    shownSeconds = Number(historySelect.value);
+    schedule();
+  });
 
   aggregateSelect.addEventListener('change', () => {
     aggregateId = Number(aggregateSelect.value);
@@ -107,14 +166,69 @@
         aggregateSelect.value = String(s.id);
       }
     }
-    // Default flow: the first connection (the aggregate is already on its own chart), else the aggregate;
-    // the user's pick wins whenever it is (back) in the list.
+    // The user's pick wins whenever it is (back) in the list; otherwise sortFlows() picks the busiest connection.
     const current = flowId === null ? undefined : series.get(flowId);
     const currentIsChosen = current !== undefined && nameOf(current) === chosenFlow;
     if (name === chosenFlow || (!currentIsChosen && (current === undefined || (s.key !== 'all' && current.key === 'all')))) {
       flowId = s.id;
       flowSelect.value = String(s.id);
     }
+  }
+
+  /** Mean actual throughput over the shown history: what "busiest" means in the Flow list. */
+  function meanMbps(s: SeriesState): number {
+    const from = firstShown(s.t);
+    let sum = 0;
+    let n = 0;
+    for (let i = from; i < s.actual.length; i++) {
+      const v = s.actual[i];
+      if (v !== null && Number.isFinite(v)) {
+        sum += v as number;
+        n++;
+      }
+    }
+    return n > 0 ? sum / n : 0;
+  }
+
+  let lastSort = 0;
+  const SORT_EVERY_MS = 1000;
+  /**
+   * Flows busiest first (links' aggregates last: they have their own chart), at most once a second so the list
+   * does not jump under the pointer; until the user picks one, the busiest connection is the one shown.
+   */
+  function sortFlows(force = false): void {
+    const now = Date.now();
+    if (!force && now - lastSort < SORT_EVERY_MS) return;
+    lastSort = now;
+    const ranked = [...series.values()].map((s) => ({ s, mbps: meanMbps(s) }));
+    ranked.sort((a, b) => Number(a.s.key === 'all') - Number(b.s.key === 'all') || b.mbps - a.mbps || a.s.id - b.s.id);
+    const byId = new Map(Array.from(flowSelect.options, (o) => [o.value, o] as const));
+    ranked.forEach(({ s, mbps }, i) => {
+      const o = byId.get(String(s.id));
+      if (!o) return;
+      o.dataset.mbps = mbps.toFixed(3);
+      if (flowSelect.options[i] !== o) flowSelect.insertBefore(o, flowSelect.options[i] ?? null);
+    });
+    const current = flowId === null ? undefined : series.get(flowId);
+    const chosenPresent = current !== undefined && nameOf(current) === chosenFlow;
+    if (!chosenPresent && ranked.length > 0 && ranked[0].s.key !== 'all') {
+      flowId = ranked[0].s.id;
+    }
+    if (flowId !== null) flowSelect.value = String(flowId);
+  }
+
+  /** Index of the first point inside the shown history (all when "all kept"). */
+  function firstShown(t: number[]): number {
+    if (shownSeconds <= 0 || t.length === 0) return 0;
+    const from = t[t.length - 1] - shownSeconds;
+    let i = t.length - 1;
+    while (i > 0 && t[i - 1] > from) i--;
+    return i;
+  }
+
+  function shown<T>(t: number[], ...columns: T[][]): [number[], ...T[][]] {
+    const from = firstShown(t);
+    return [t.slice(from), ...columns.map((c) => c.slice(from))];
   }
 
   function removeSeries(id: number): void {
@@ -147,6 +261,7 @@
     aggregateId = null;
     flowId = null;
     for (const s of m.series) addSeries({ ...s });
+    sortFlows(true);
     dropsT = m.drops.t;
     dropsCount = m.drops.kernelDropped;
     stats = m.stats;
@@ -194,6 +309,8 @@
   function setChart(chart: { plot: uPlot; figure: HTMLElement }, data: uPlot.AlignedData): void {
     chart.plot.setData(data);
     chart.figure.dataset.points = String(data[0].length);
+    const t = data[0] as number[];
+    chart.figure.dataset.lastT = t.length ? String(t[t.length - 1]) : '';
   }
 
   function formatNumber(x: number | null | undefined, digits = 2): string {
@@ -223,19 +340,23 @@
 
   function render(): void {
     frameRequested = false;
+    sortFlows();
     const aggregate = aggregateId === null ? undefined : series.get(aggregateId);
     const flow = flowId === null ? undefined : series.get(flowId);
-    const none: uPlot.AlignedData = [[], []];
-    setChart(charts.aggregate, aggregate ? [aggregate.t, aggregate.actual, aggregate.predicted] : [[], [], []]);
-    setChart(charts.flow, flow ? [flow.t, flow.actual, flow.predicted] : [[], [], []]);
-    setChart(charts.rtt, flow ? [flow.t, flow.rttMs] : none);
-    setChart(charts.bif, flow ? [flow.t, flow.bifBytes] : none);
-    setChart(charts.drops, [dropsT, dropsCount]);
-    // The two series may not share every window: join aligns them on time, with gaps where one is missing.
-    const lagTables: uPlot.AlignedData[] = [aggregate ? [aggregate.t, aggregate.lagMs] : [[], []], flow ? [flow.t, flow.lagMs] : [[], []]];
-    setChart(charts.lag, uPlot.join(lagTables));
     showPhase('aggregate', aggregate);
     showPhase('flow', flow);
+    if (!paused) {
+      const none: uPlot.AlignedData = [[], []];
+      type Cols = uPlot.AlignedData;
+      setChart(charts.aggregate, aggregate ? (shown(aggregate.t, aggregate.actual, aggregate.predicted) as Cols) : [[], [], []]);
+      setChart(charts.flow, flow ? (shown(flow.t, flow.actual, flow.predicted) as Cols) : [[], [], []]);
+      setChart(charts.rtt, flow ? (shown(flow.t, flow.rttMs) as Cols) : none);
+      setChart(charts.bif, flow ? (shown(flow.t, flow.bifBytes) as Cols) : none);
+      setChart(charts.drops, shown(dropsT, dropsCount) as Cols);
+      // The two series may not share every window: join aligns them on time, with gaps where one is missing.
+      const lagTables: uPlot.AlignedData[] = [aggregate ? (shown(aggregate.t, aggregate.lagMs) as Cols) : [[], []], flow ? (shown(flow.t, flow.lagMs) as Cols) : [[], []]];
+      setChart(charts.lag, uPlot.join(lagTables));
+    }
 
     const dropped = stats.kernelDropped ?? stats.pcapDropped;
     $('kernel-dropped').textContent = dropped === undefined ? '–' : String(dropped);

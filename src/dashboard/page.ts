@@ -10,7 +10,7 @@ export const PAGE_HTML = `<!doctype html>
 <link rel="stylesheet" href="/uPlot.min.css">
 <link rel="stylesheet" href="/dashboard.css">
 </head>
-<body data-state="connecting" data-messages="0" data-snapshots="0" data-series="0">
+<body data-state="connecting" data-messages="0" data-snapshots="0" data-series="0" data-paused="false">
 <header>
   <h1>tcpcast</h1>
   <span id="connection" class="connection">connecting…</span>
@@ -19,7 +19,17 @@ export const PAGE_HTML = `<!doctype html>
 <details class="stats"><summary>daemon counters</summary><div id="stats"></div></details>
 <section class="controls">
   <label>Aggregate <select id="aggregate-select"></select></label>
-  <label>Flow <select id="flow-select"></select></label>
+  <label>Flow <select id="flow-select" title="connections, busiest first (mean throughput over the shown history)"></select></label>
+  <label>History <select id="history-select">
+    <option value="0" selected>all kept</option>
+    <option value="300">5 min</option>
+    <option value="60">1 min</option>
+    <option value="30">30 s</option>
+    <option value="10">10 s</option>
+    <option value="2">2 s</option>
+  </select></label>
+  <button id="pause" type="button" aria-pressed="false">Pause</button>
+  <span class="hint-inline">drag across a chart to zoom (pauses); Resume goes live again</span>
 </section>
 <section class="cards">
   <div class="card">
@@ -64,7 +74,12 @@ body[data-state="closed"] .connection { background: #f8d9d9; color: #8a1c1c; }
 .stats { font-size: .8rem; color: #4a5364; font-variant-numeric: tabular-nums; margin-top: .4rem; }
 .stats summary { cursor: pointer; }
 .controls { display: flex; gap: 1.5rem; margin: .7rem 0; }
+.controls { align-items: center; flex-wrap: wrap; }
 .controls select { min-width: 14rem; }
+#history-select { min-width: 6rem; }
+#pause { padding: .2rem .8rem; }
+body[data-paused="true"] #pause { background: #fde68a; }
+.hint-inline { font-size: .75rem; color: #6b7486; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .7rem; }
 .card { background: #fff; border: 1px solid #d8dce3; border-radius: .4rem; padding: .6rem .8rem; }
 .lag { font-size: 1.6rem; font-variant-numeric: tabular-nums; }

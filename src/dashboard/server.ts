@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { WindowRow } from '../features';
-import type { Sink } from '../sinks/sink';
+import type { Sink, SinkStats } from '../sinks/sink';
 import type { Logger } from '../log';
 import { DashboardHistory } from './history';
 import { FAVICON_SVG, PAGE_CSS, PAGE_HTML } from './page';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, dashboardUrl } from './address';
+import { DEFAULT_WINDOW_MS } from '../capture/options';
 
 export interface DashboardOptions {
   /** Default 127.0.0.1: the page shows this machine's traffic. */
@@ -28,8 +29,15 @@ export interface DashboardOptions {
   maxLagWindows?: number;
   /** Series kept at once. Default 100. */
   maxSeries?: number;
+  /** Host names (besides the loopback literals) a loopback-bound dashboard answers to (--dashboard-allow-host). */
+  allowHosts?: string[];
+  /** Pages streaming at once; more get a 503 (--dashboard-max-clients). Default DEFAULT_DASHBOARD_MAX_CLIENTS. */
+  maxClients?: number;
   logger?: Logger;
 }
+
+/** Each page may hold up to MAX_CLIENT_BACKLOG_BYTES of unsent stream: 32 pages bound that at 256 MiB. */
+export const DEFAULT_DASHBOARD_MAX_CLIENTS = 32;
 
 export interface Dashboard {
   sink: Sink;
@@ -75,22 +83,37 @@ function loadAssets(): Map<string, Asset> {
   ]);
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
+/** Where the server listens that only this machine can reach: then the Host check applies. */
+function isLoopbackBind(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** Host header without the port ("[::1]:8080" -> "[::1]", "a:1" -> "a"). */
-function hostHeaderName(header: string): string {
-  if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
-  const colon = header.lastIndexOf(':');
-  return (colon < 0 ? header : header.slice(0, colon)).toLowerCase();
+/** The only names a loopback dashboard answers to without --dashboard-allow-host: literals, never a prefix. */
+const LOOPBACK_HOST_NAMES = ['127.0.0.1', '[::1]', 'localhost'];
+
+/** Host header split into name and port ("[::1]:8080" -> ["[::1]", 8080]; no port: 80). Null when malformed. */
+export function parseHostHeader(header: string): { name: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d{1,5}))?$/.exec(header.trim());
+  if (!m) return null;
+  return { name: m[1].toLowerCase().replace(/\.$/, ''), port: m[2] === undefined ? 80 : Number(m[2]) };
+}
+
+/**
+ * DNS rebinding defence: a web page on another origin can point its own name at 127.0.0.1, and its browser
+ * then sends that name as Host. So the Host must be one of the loopback literals (or a name the operator
+ * allowed) AND carry our port; a prefix test such as startsWith('127.') let 127.0.0.1.evil.com through.
+ */
+export function hostAllowed(header: string | undefined, port: number, allowHosts: readonly string[] = []): boolean {
+  if (header === undefined) return true; // HTTP/1.0 tools; browsers always send Host
+  const parsed = parseHostHeader(header);
+  if (!parsed || parsed.port !== port) return false;
+  if (LOOPBACK_HOST_NAMES.includes(parsed.name)) return true;
+  return allowHosts.some((h) => h.toLowerCase().replace(/\.$/, '') === parsed.name);
 }
 
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
-  const windowMs = options.windowMs ?? 50;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const historyWindows = options.historyWindows ?? 1200;
   const logger = options.logger;
   const history = new DashboardHistory({
@@ -102,7 +125,10 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   });
   const assets = loadAssets();
   const clients = new Set<ServerResponse>();
-  const counters = { pages: 0, messagesSent: 0, clientsDropped: 0, rejectedHost: 0 };
+  const counters = { rowsWritten: 0, pages: 0, messagesSent: 0, clientsDropped: 0, rejectedHost: 0, rejectedFull: 0 };
+  const maxClients = options.maxClients ?? DEFAULT_DASHBOARD_MAX_CLIENTS;
+  const allowHosts = options.allowHosts ?? [];
+  let boundPort = 0;
 
   function send(res: ServerResponse, text: string): void {
     res.write(text);
@@ -116,6 +142,13 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   }
 
   function openStream(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'HEAD' && clients.size >= maxClients) {
+      // Each page may hold megabytes of unsent stream: a cap keeps many (or malicious) pages from growing us.
+      counters.rejectedFull++;
+      res.writeHead(503, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' });
+      res.end(`too many dashboard pages open (${maxClients}); close one or raise --dashboard-max-clients\n`);
+      return;
+    }
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -144,8 +177,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     }
     // DNS rebinding: a web page on another origin can point its own name at 127.0.0.1; a loopback-only
     // server answers only to loopback names, so such a page never reads the stream.
-    const hostHeader = req.headers.host;
-    if (isLoopback(host) && hostHeader !== undefined && !isLoopback(hostHeaderName(hostHeader))) {
+    if (isLoopbackBind(host) && !hostAllowed(req.headers.host, boundPort, allowHosts)) {
       counters.rejectedHost++;
       res.writeHead(403, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('forbidden host\n');
@@ -181,6 +213,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   });
   server.on('error', (err) => logger?.error({ err }, 'dashboard server error'));
   const port = (server.address() as AddressInfo).port;
+  boundPort = port;
   const url = dashboardUrl(host, port);
   logger?.info({ url }, 'dashboard listening');
 
@@ -195,6 +228,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     write(rows: WindowRow[]): void {
       if (closed || rows.length === 0) return;
       const message = history.add(rows);
+      counters.rowsWritten += rows.length;
       if (clients.size === 0) return;
       const text = `event: windows\ndata: ${JSON.stringify(message)}\n\n`;
       for (const res of clients) send(res, text);
@@ -206,13 +240,19 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     async close(): Promise<void> {
       await dashboard.close();
     },
-    stats(): Record<string, number> {
+    stats(): SinkStats {
+      // A live view, not a record: rows are "written" once in the history; a slow page is cut off, not a loss.
       return {
+        written: counters.rowsWritten,
+        dropped: 0,
+        rejected: 0,
+        backlogBytes: 0,
         pages: clients.size,
         pagesConnected: counters.pages,
         messagesSent: counters.messagesSent,
         pagesDropped: counters.clientsDropped,
         rejectedHost: counters.rejectedHost,
+        rejectedFull: counters.rejectedFull,
         series: history.seriesCount,
         seriesEvicted: history.seriesEvicted,
         seriesEnded: history.seriesEnded,

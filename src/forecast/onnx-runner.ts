@@ -7,6 +7,8 @@ export interface RunnerOptions {
   outputName: string;
   sequenceLength: number;
   featureCount: number;
+  /** Outputs per sequence (horizons x quantiles; default 1). */
+  outputs?: number;
   /** onnxruntime intra-op threads for this session; the pool sizes it so workers x threads <= cores. */
   intraOpThreads: number;
 }
@@ -32,7 +34,7 @@ export class OnnxRunner {
     return new OnnxRunner(session, options);
   }
 
-  /** input: [batch, sequenceLength, featureCount] scaled features; returns batch scaled predictions. */
+  /** input: [batch, sequenceLength, featureCount] scaled features; returns batch x outputs scaled predictions (row-major). */
   async run(input: Float32Array, batch: number): Promise<Float32Array> {
     const { sequenceLength, featureCount, inputName, outputName } = this.options;
     if (input.length !== batch * sequenceLength * featureCount)
@@ -42,7 +44,7 @@ export class OnnxRunner {
     const result = await this.session.run(feeds);
     const data = result[outputName].data as Float32Array;
     // Copy out of onnxruntime's buffer so the result can be transferred and the tensor released.
-    return Float32Array.from(data.subarray(0, batch));
+    return Float32Array.from(data.subarray(0, batch * (this.options.outputs ?? 1)));
   }
 
   async close(): Promise<void> {

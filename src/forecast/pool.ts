@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { ForecastError } from './errors';
+import { TcpcastError } from '../errors';
 import type { RunnerOptions } from './onnx-runner';
 import type { InferenceTask } from './worker';
 
@@ -12,6 +12,8 @@ export interface PoolOptions {
   outputName: string;
   sequenceLength: number;
   featureCount: number;
+  /** Outputs per sequence (default 1). */
+  outputs?: number;
   /** Worker threads (default 1). */
   workers?: number;
   /** Per-worker onnxruntime threads; default floor(cores / workers), at least 1. */
@@ -82,6 +84,7 @@ export class InferencePool {
       outputName: options.outputName,
       sequenceLength: options.sequenceLength,
       featureCount: options.featureCount,
+      outputs: options.outputs ?? 1,
       intraOpThreads: this.intraOpThreads,
       ...options.workerDataExtra,
     };
@@ -97,7 +100,7 @@ export class InferencePool {
 
   /** Queues one batch; resolves with the scaled outputs, or null when the batch was dropped as stale. */
   run(input: Float32Array, batch: number): Promise<Float32Array | null> {
-    if (this.closed) return Promise.reject(new ForecastError('TCM_POOL_CLOSED', 'inference pool is closed'));
+    if (this.closed) return Promise.reject(new TcpcastError('inference pool is closed', 'TCM_POOL_CLOSED'));
     return new Promise((resolve, reject) => {
       const job: Job = { task: { input, batch }, attempts: 0, submittedMs: performance.now(), resolve, reject };
       if (this.inFlight < this.workers) {
@@ -134,7 +137,7 @@ export class InferencePool {
           this.waiting.unshift(job);
         } else {
           this.counters.failed++;
-          job.reject(new ForecastError('TCM_INFERENCE_FAILED', `inference failed after ${job.attempts} attempt(s): ${err.message}`, { cause: err }));
+          job.reject(new TcpcastError(`inference failed after ${job.attempts} attempt(s): ${err.message}`, 'TCM_INFERENCE_FAILED'));
         }
         this.next();
       },

@@ -1,12 +1,10 @@
 // Per-series history of the last N windows' features, kept in flat typed-array rings (no per-window objects).
-import { FEATURE_NAMES, WINDOW_VALUE_COLUMNS } from '../features';
+import { TcpcastError } from '../errors';
+import { WINDOW_VALUE_COLUMNS } from '../features';
 import { encodeSequence, type OutputMapping } from './scaler';
 
-const FEATURE_COUNT = FEATURE_NAMES.length;
-const ROW_WIDTH = WINDOW_VALUE_COLUMNS.length;
-
 interface Ring {
-  /** sequenceLength x FEATURE_COUNT, raw engine values; slot `next` is the oldest once full. */
+  /** sequenceLength x the model's feature count, raw engine values; slot `next` is the oldest once full. */
   data: Float64Array;
   next: number;
   filled: number;
@@ -21,10 +19,33 @@ interface Ring {
 export class SequenceBuffers {
   private readonly rings = new Map<number, Ring>();
   private batchCounter = 0;
+  /** Position in a batch row of each column the model reads, in the model's order (gathered by name). */
+  private readonly columns: Int32Array;
+  private readonly featureCount: number;
+  private readonly rowWidth: number;
 
+  /**
+   * `rowColumns` names the columns of a batch row (the engine's WINDOW_VALUE_COLUMNS); the model's features
+   * (mapping.featureNames) are picked from it by name, so the engine may add, drop or reorder columns the
+   * model does not read.
+   */
   constructor(
     private readonly mapping: OutputMapping,
-  ) {}
+    rowColumns: readonly string[] = WINDOW_VALUE_COLUMNS,
+  ) {
+    this.featureCount = mapping.featureNames.length;
+    this.rowWidth = rowColumns.length;
+    this.columns = Int32Array.from(mapping.featureNames, (name) => {
+      const at = rowColumns.indexOf(name);
+      if (at < 0) throw new TcpcastError(`model reads column ${name} that window batches do not have`, 'TCM_SPEC_MISMATCH');
+      return at;
+    });
+  }
+
+  /** Where a column lies in a batch row (-1 when absent). */
+  static columnIndex(name: string, rowColumns: readonly string[] = WINDOW_VALUE_COLUMNS): number {
+    return rowColumns.indexOf(name);
+  }
 
   get sequenceLength(): number {
     return this.mapping.sequenceLength;
@@ -34,22 +55,23 @@ export class SequenceBuffers {
     return this.rings.size;
   }
 
-  /** Appends one window (the nine features, engine order) to a series' ring. */
-  push(series: number, features: ArrayLike<number>, offset = 0): void {
+  /** Appends one window (a whole batch row at row[offset], engine column order) to a series' ring. */
+  push(series: number, row: ArrayLike<number>, offset = 0): void {
+    const W = this.featureCount;
     let ring = this.rings.get(series);
     if (!ring) {
-      ring = { data: new Float64Array(this.sequenceLength * FEATURE_COUNT), next: 0, filled: 0, lastBatch: 0 };
+      ring = { data: new Float64Array(this.sequenceLength * W), next: 0, filled: 0, lastBatch: 0 };
       this.rings.set(series, ring);
     }
-    const base = ring.next * FEATURE_COUNT;
-    for (let f = 0; f < FEATURE_COUNT; f++) ring.data[base + f] = features[offset + f];
+    const base = ring.next * W;
+    for (let f = 0; f < W; f++) ring.data[base + f] = row[offset + this.columns[f]];
     ring.next = (ring.next + 1) % this.sequenceLength;
     if (ring.filled < this.sequenceLength) ring.filled++;
     ring.lastBatch = this.batchCounter;
   }
 
   /**
-   * Pushes every row of a columnar batch (values row-major over WINDOW_VALUE_COLUMNS, features first) and
+   * Pushes every row of a columnar batch (values row-major over the row columns) and
    * returns the series that have a full history, in batch order, each once.
    */
   pushBatch(count: number, series: ArrayLike<number>, values: ArrayLike<number>): number[] {
@@ -58,7 +80,7 @@ export class SequenceBuffers {
     const seen = new Set<number>();
     for (let i = 0; i < count; i++) {
       const s = series[i];
-      this.push(s, values, i * ROW_WIDTH);
+      this.push(s, values, i * this.rowWidth);
       if (!seen.has(s)) {
         seen.add(s);
         ready.push(s);
@@ -72,19 +94,25 @@ export class SequenceBuffers {
    * bases[i] is what outputToMbps() needs to turn output i into Mbps.
    */
   gather(seriesList: readonly number[]): { input: Float32Array; bases: Float64Array } {
-    const stride = this.sequenceLength * FEATURE_COUNT;
+    const W = this.featureCount;
+    const stride = this.sequenceLength * W;
     const input = new Float32Array(seriesList.length * stride);
     const bases = new Float64Array(seriesList.length);
     const ordered = new Float64Array(stride);
     seriesList.forEach((s, b) => {
       const ring = this.rings.get(s);
-      if (!ring || ring.filled < this.sequenceLength) throw new Error(`series ${s} has no full history`);
-      const head = ring.next * FEATURE_COUNT; // oldest slot
+      if (!ring || ring.filled < this.sequenceLength) throw new TcpcastError(`series ${s} has no full history`, 'TCM_INFERENCE_FAILED');
+      const head = ring.next * W; // oldest slot
       ordered.set(ring.data.subarray(head), 0);
       ordered.set(ring.data.subarray(0, head), stride - head);
       bases[b] = encodeSequence(this.mapping, ordered, 0, input, b * stride);
     });
     return { input, bases };
+  }
+
+  /** Whether a series has a history here. */
+  has(series: number): boolean {
+    return this.rings.has(series);
   }
 
   /** Drops a series (flow closed) so the map does not grow with every connection ever seen. */

@@ -1,12 +1,13 @@
 // Child processes for the lab: run-to-completion commands and tracked long-running ones that are always reaped.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { Errors } from '../errors';
 
 /** Runs a command to completion; throws with its stderr on failure. */
 export function run(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
   const res = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (res.error) throw new Error(`${cmd}: ${res.error.message}`);
+  if (res.error) throw Errors.lab(`${cmd}: ${res.error.message}`);
   if (res.status !== 0 && !opts.allowFail) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${res.status}): ${(res.stderr || '').trim()}`);
+    throw Errors.lab(`${cmd} ${args.join(' ')} failed (exit ${res.status}): ${(res.stderr || '').trim()}`);
   }
   return res.stdout;
 }

@@ -1,5 +1,6 @@
 // A small reader for the lab's own captures (pcap, Ethernet, IPv4/TCP headers): handshake RTTs and ACK-delivered bytes per bin.
 import { readFileSync } from 'node:fs';
+import { TcpcastError } from '../errors';
 
 /**
  * The lab checks its own results (tests, meta.json) without the engine, so that the lab's checks do not depend on
@@ -29,7 +30,7 @@ const ETHERTYPE_IPV4 = 0x0800;
 
 export function readTcpPackets(path: string): TcpPacket[] {
   const buf = readFileSync(path);
-  if (buf.length < 24) throw new Error(`${path}: not a pcap file (too short)`);
+  if (buf.length < 24) throw new TcpcastError(`${path}: not a pcap file (too short)`, 'ERR_FILE_CORRUPT');
   const magicLE = buf.readUInt32LE(0);
   let little: boolean;
   let nano: boolean;
@@ -38,12 +39,12 @@ export function readTcpPackets(path: string): TcpPacket[] {
     nano = magicLE === 0xa1b23c4d;
   } else {
     const magicBE = buf.readUInt32BE(0);
-    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) throw new Error(`${path}: not a classic pcap file`);
+    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) throw new TcpcastError(`${path}: not a classic pcap file`, 'ERR_FILE_CORRUPT');
     little = false;
     nano = magicBE === 0xa1b23c4d;
   }
   const u32 = (off: number) => (little ? buf.readUInt32LE(off) : buf.readUInt32BE(off));
-  if (u32(20) !== LINKTYPE_ETHERNET) throw new Error(`${path}: link type ${u32(20)}, expected Ethernet`);
+  if (u32(20) !== LINKTYPE_ETHERNET) throw new TcpcastError(`${path}: link type ${u32(20)}, expected Ethernet`, 'ERR_FILE_CORRUPT');
   const out: TcpPacket[] = [];
   let off = 24;
   while (off + 16 <= buf.length) {

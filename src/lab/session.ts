@@ -6,6 +6,7 @@ import { Topology, createTopology, destroyTopology, inNs, newTopologyId, removeS
 import { loadTrace, meanCapacityMbps, sessionName } from './trace';
 import { dataSegmentSizes, handshakeRttsNs, readTcpPackets } from './pcap';
 import { seededRandom } from '../random';
+import { Errors } from '../errors';
 
 export const CONGESTION_CONTROLS = ['cubic', 'bbr', 'reno'] as const;
 export type CongestionControl = (typeof CONGESTION_CONTROLS)[number];
@@ -54,7 +55,7 @@ export function linkemPath(): string {
   const root = resolve(__dirname, '../../..');
   const candidates = [process.env.TCPCAST_LINKEM, join(root, 'build/Release/tcpcast-linkem'), join(root, 'build-native/tcpcast-linkem')];
   for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new Error('tcpcast-linkem not built: run `npm run build:native` (or set TCPCAST_LINKEM)');
+  throw Errors.lab('tcpcast-linkem not built: run `npm run build:native` (or set TCPCAST_LINKEM)');
 }
 
 export class LabAborted extends Error {
@@ -65,7 +66,7 @@ export class LabAborted extends Error {
 }
 
 export async function runLabSession(opts: LabOptions): Promise<LabResult> {
-  if (process.getuid && process.getuid() !== 0) throw new Error('the lab needs root (network namespaces, AF_PACKET): run with sudo');
+  if (process.getuid && process.getuid() !== 0) throw Errors.needsRoot('the lab needs root (network namespaces, AF_PACKET): run with sudo');
   const linkem = linkemPath();
   const trace = loadTrace(opts.trace);
   if (opts.uplink) loadTrace(opts.uplink);
@@ -142,7 +143,7 @@ export async function runLabSession(opts: LabOptions): Promise<LabResult> {
     for (const c of unfinished) await procs.stop(c);
     const failed = clients.filter((c) => !unfinished.has(c) && c.exitCode !== 0);
     if (failed.length > 0) {
-      throw new Error(`${failed.length} iperf3 client(s) failed: ${failed.map((c) => `${c.name}: exit ${c.exitCode} ${lastIperfError(c)}`).join('; ')}`);
+      throw Errors.lab(`${failed.length} iperf3 client(s) failed: ${failed.map((c) => `${c.name}: exit ${c.exitCode} ${lastIperfError(c)}`).join('; ')}`);
     }
 
     // SIGTERM makes tcpdump flush the capture and the emulator write its final statistics.

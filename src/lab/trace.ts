@@ -1,6 +1,7 @@
 // Mahimahi link traces: loading, capacity per time bin, fixed-rate traces, and session names that encode trace and cc.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { Errors } from '../errors';
 
 /** Bytes one trace line (a delivery opportunity) may carry, as in mahimahi. */
 export const OPPORTUNITY_BYTES = 1500;
@@ -20,13 +21,13 @@ export function loadTrace(path: string): LinkTrace {
     const text = line.trim();
     if (text === '') continue;
     const ms = Number(text);
-    if (!Number.isInteger(ms) || ms < 0) throw new Error(`${path}: not a millisecond timestamp: "${text}"`);
-    if (values.length > 0 && ms < values[values.length - 1]) throw new Error(`${path}: timestamps must be nondecreasing`);
+    if (!Number.isInteger(ms) || ms < 0) throw Errors.invalidOption(`${path}: not a millisecond timestamp: "${text}"`);
+    if (values.length > 0 && ms < values[values.length - 1]) throw Errors.invalidOption(`${path}: timestamps must be nondecreasing`);
     values.push(ms);
   }
-  if (values.length === 0) throw new Error(`${path}: no timestamps`);
+  if (values.length === 0) throw Errors.invalidOption(`${path}: no timestamps`);
   const periodMs = values[values.length - 1];
-  if (periodMs === 0) throw new Error(`${path}: trace must last a nonzero time`);
+  if (periodMs === 0) throw Errors.invalidOption(`${path}: trace must last a nonzero time`);
   return { path, opportunitiesMs: Float64Array.from(values), periodMs };
 }
 
@@ -61,7 +62,7 @@ export function capacityBytesPerBin(trace: LinkTrace, offsetMs: number, duration
 /** Writes a constant-rate trace (mahimahi format) of rateMbps: packets spread evenly over a one-second period. */
 export function writeFixedRateTrace(path: string, rateMbps: number): void {
   const packetsPerS = Math.round((rateMbps * 1e6) / (8 * OPPORTUNITY_BYTES));
-  if (packetsPerS < 1) throw new Error(`rate ${rateMbps} Mbit/s is below one packet per second`);
+  if (packetsPerS < 1) throw Errors.invalidOption(`rate ${rateMbps} Mbit/s is below one packet per second`);
   const lines: number[] = [];
   for (let i = 1; i <= packetsPerS; i++) lines.push(Math.max(1, Math.round((i * MS_PER_S) / packetsPerS)));
   writeFileSync(path, lines.join('\n') + '\n');

@@ -137,7 +137,8 @@ export function native(): NativeAddon {
   if (addon) return addon;
   let loaded: NativeAddon;
   try {
-    loaded = require(ADDON_PATH) as NativeAddon;
+    // node-gyp-build: build/Release when compiled here, else a prebuilt binary from prebuilds/ (npm run prebuilds).
+    loaded = (require('node-gyp-build') as (dir: string) => unknown)(join(ADDON_PATH, '..', '..', '..')) as NativeAddon;
   } catch (err) {
     throw new TcpcastError(
       `cannot load the native addon ${ADDON_PATH} (run npm run build:native): ${(err as Error).message}`,

@@ -38,6 +38,8 @@ export interface InfluxSinkConfig {
   measurement: string;
   /** Value of the `host` tag. */
   host: string;
+  /** Tags on every point besides host/iface/series (--influx-tag site=ams1). */
+  globalTags?: Record<string, string>;
   maxBatchBytes: number;
   maxBacklogBytes: number;
   minRetryDelayMs: number;

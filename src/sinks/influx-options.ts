@@ -1,5 +1,7 @@
 // The --influx-* flags shared by `run` and `replay`, and their translation into an InfluxSink (or none).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { Errors } from '../errors';
+import { parsePositiveNumber } from '../options';
 import { hostname } from 'node:os';
 import { influxTokenSource } from '../config/secrets';
 import { INFLUX_APIS, INFLUX_DEFAULTS, MIB, type InfluxApi, type InfluxSinkConfig, type SinkLogger, consoleSinkLogger } from './influx-config';
@@ -16,17 +18,11 @@ export interface InfluxCliOptions {
   influxTokenFile?: string;
   influxMeasurement?: string;
   influxHostTag?: string;
+  /** --influx-tag key=value, repeatable: tags on every point (site, region), as Telegraf's global_tags. */
+  influxTag?: Record<string, string>;
   influxBatchMib?: number;
   influxBacklogMib?: number;
   influxFlushTimeoutS?: number;
-}
-
-function positiveNumber(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
-    return n;
-  };
 }
 
 /**
@@ -45,17 +41,33 @@ export function addInfluxOptions(cmd: Command): Command {
     .addOption(new Option('--influx-token-file <path>', 'read the token from this file (default: $INFLUX_TOKEN); re-read after a 401/403').env('TCPCAST_INFLUX_TOKEN_FILE'))
     .addOption(new Option('--influx-measurement <name>', 'measurement name').env('TCPCAST_INFLUX_MEASUREMENT').default(INFLUX_DEFAULTS.measurement))
     .addOption(new Option('--influx-host-tag <name>', 'value of the host tag (default: this host name)').env('TCPCAST_INFLUX_HOST_TAG'))
-    .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').env('TCPCAST_INFLUX_BATCH_MIB').argParser(positiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
+    .addOption(new Option('--influx-tag <key=value>', 'a tag on every point (e.g. site=ams1); repeat, or a comma list in the environment').env('TCPCAST_INFLUX_TAG').argParser(collectInfluxTags))
+    .addOption(new Option('--influx-batch-mib <n>', 'largest request body before gzip, MiB').env('TCPCAST_INFLUX_BATCH_MIB').argParser(parsePositiveNumber('--influx-batch-mib')).default(INFLUX_DEFAULTS.maxBatchBytes / MIB))
     .addOption(
       new Option('--influx-backlog-mib <n>', 'unsent data kept during an outage, MiB; beyond it the oldest points are dropped and counted').env('TCPCAST_INFLUX_BACKLOG_MIB')
-        .argParser(positiveNumber('--influx-backlog-mib'))
+        .argParser(parsePositiveNumber('--influx-backlog-mib'))
         .default(INFLUX_DEFAULTS.maxBacklogBytes / MIB),
     )
     .addOption(
       new Option('--influx-flush-timeout-s <s>', 'on shutdown, keep retrying unsent points this long').env('TCPCAST_INFLUX_FLUSH_TIMEOUT_S')
-        .argParser(positiveNumber('--influx-flush-timeout-s'))
+        .argParser(parsePositiveNumber('--influx-flush-timeout-s'))
         .default(INFLUX_DEFAULTS.flushTimeoutMs / 1000),
     );
+}
+
+/** Tag keys the writer sets itself (INFLUX_TAGS): a global tag may not shadow them. */
+const RESERVED_TAGS = new Set(['host', 'iface', 'series']);
+
+/** key=value[,key=value...] added to the tags seen so far; keys as Flux and InfluxQL take them unquoted. */
+export function collectInfluxTags(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const out = { ...(previous ?? {}) };
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(pair);
+    if (!m) throw new InvalidArgumentError(`--influx-tag expects key=value (key: letters, digits, _), got "${pair}"`);
+    if (RESERVED_TAGS.has(m[1])) throw new InvalidArgumentError(`--influx-tag: ${m[1]} is set by tcpcast itself (use --influx-host-tag for host)`);
+    out[m[1]] = m[2];
+  }
+  return out;
 }
 
 /** The sink configuration from parsed flags and the environment, or null when --influx-url is not given. */
@@ -65,14 +77,14 @@ export function influxConfigFromOptions(opts: InfluxCliOptions, env: NodeJS.Proc
   try {
     parsed = new URL(opts.influxUrl);
   } catch {
-    throw new Error(`--influx-url: not a URL: ${opts.influxUrl}`);
+    throw Errors.invalidOption(`--influx-url: not a URL: ${opts.influxUrl}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('--influx-url: only http and https are supported');
-  if (parsed.username || parsed.password) throw new Error('--influx-url: put credentials in $INFLUX_TOKEN or --influx-token-file, not in the URL');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw Errors.invalidOption('--influx-url: only http and https are supported');
+  if (parsed.username || parsed.password) throw Errors.invalidOption('--influx-url: put credentials in $INFLUX_TOKEN or --influx-token-file, not in the URL');
   const api = opts.influxApi ?? INFLUX_DEFAULTS.api;
   const maxBatchBytes = Math.round((opts.influxBatchMib ?? INFLUX_DEFAULTS.maxBatchBytes / MIB) * MIB);
   const maxBacklogBytes = Math.round((opts.influxBacklogMib ?? INFLUX_DEFAULTS.maxBacklogBytes / MIB) * MIB);
-  if (maxBatchBytes > maxBacklogBytes) throw new Error('--influx-batch-mib must not exceed --influx-backlog-mib');
+  if (maxBatchBytes > maxBacklogBytes) throw Errors.invalidOption('--influx-batch-mib must not exceed --influx-backlog-mib');
   return {
     ...INFLUX_DEFAULTS,
     url: opts.influxUrl,
@@ -84,6 +96,7 @@ export function influxConfigFromOptions(opts: InfluxCliOptions, env: NodeJS.Proc
     token: influxTokenSource({ tokenFile: opts.influxTokenFile, env, warn }),
     measurement: opts.influxMeasurement ?? INFLUX_DEFAULTS.measurement,
     host: opts.influxHostTag ?? hostname(),
+    globalTags: opts.influxTag ?? {},
     maxBatchBytes,
     maxBacklogBytes,
     flushTimeoutMs: Math.round((opts.influxFlushTimeoutS ?? INFLUX_DEFAULTS.flushTimeoutMs / 1000) * 1000),

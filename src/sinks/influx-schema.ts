@@ -1,6 +1,7 @@
 // What tcpcast writes to InfluxDB: measurement, tags, field names and the row -> line protocol mapping (the one source of truth for the writer, docs and Grafana).
 import { Point } from '@influxdata/influxdb-client';
 import { WINDOW_VALUE_COLUMNS, type WindowRow, type WindowValueColumn } from '../features';
+import { FORECAST_COLUMN_NAMES, FORECAST_COLUMNS, forecastColumnValue } from '../forecast-columns';
 
 export { DEFAULT_BUCKET, DEFAULT_MEASUREMENT } from './influx-config';
 
@@ -25,8 +26,11 @@ export const INFLUX_VALUE_FIELDS: Readonly<Record<string, WindowValueColumn>> = 
 
 export const PREDICTED_FIELD = 'predicted_throughput';
 
-/** Every field a point may carry (predicted_throughput is omitted while no forecast exists yet). */
-export const INFLUX_FIELDS: readonly string[] = [...Object.keys(INFLUX_VALUE_FIELDS), PREDICTED_FIELD];
+/**
+ * Every field a point may carry (the forecast fields are omitted while no forecast exists yet). The forecast
+ * fields (predicted_<horizon>_p10/p50/p90 floats, predicted_<horizon>_served a string) come from src/forecast-columns.ts.
+ */
+export const INFLUX_FIELDS: readonly string[] = [...Object.keys(INFLUX_VALUE_FIELDS), PREDICTED_FIELD, ...FORECAST_COLUMN_NAMES];
 export type InfluxField = string;
 
 const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS);
@@ -37,14 +41,20 @@ const VALUE_FIELD_ENTRIES = Object.entries(INFLUX_VALUE_FIELDS);
  * value (line protocol cannot carry NaN/Inf) leaves that field out of the point rather than the whole point.
  * The timestamp is the window end in ns, taken from the bigint's decimal string so no float ever rounds it.
  */
-export function rowToLineProtocol(row: WindowRow, measurement: string, host: string): string | undefined {
+export function rowToLineProtocol(row: WindowRow, measurement: string, host: string, globalTags: Record<string, string> = {}): string | undefined {
   const point = new Point(measurement).tag('host', host).tag('iface', row.iface).tag('series', row.series);
+  for (const [k, v] of Object.entries(globalTags)) point.tag(k, v);
   for (const [field, column] of VALUE_FIELD_ENTRIES) {
     const v = row.values[column];
     if (Number.isFinite(v)) point.floatField(field, v);
   }
   const predicted = row.predictedThroughput;
   if (predicted !== null && Number.isFinite(predicted)) point.floatField(PREDICTED_FIELD, predicted);
+  for (const c of FORECAST_COLUMNS) {
+    const v = forecastColumnValue(row.forecasts, c);
+    if (typeof v === 'string') point.stringField(c.name, v);
+    else if (v !== undefined && Number.isFinite(v)) point.floatField(c.name, v);
+  }
   point.timestamp(row.windowEndNs.toString());
   return point.toLineProtocol();
 }

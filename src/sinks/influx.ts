@@ -9,7 +9,9 @@
 // for what it does well: line protocol building (Point, in influx-schema.ts) and HTTP transport (gzip,
 // timeouts, HttpError with status and body).
 //
-// Policy, in order of preference (the doc is docs/sinks.md):
+// Order, merging, retries, the backlog bound and the shutdown deadline are the DeliveryQueue's
+// (src/sinks/delivery-queue.ts, shared by any network sink); this file says what InfluxDB's answers mean and
+// builds the requests. Policy, in order of preference (the doc is docs/sinks.md):
 // - Every window close becomes one chunk (split at maxBatchBytes). Chunks are sent one request at a time,
 //   oldest first; when a backlog has built up, consecutive chunks are merged into one request up to
 //   maxBatchBytes so a recovered server is caught up quickly.
@@ -26,32 +28,18 @@
 // - flush()/close() keep retrying until a deadline; close() then counts whatever is left as dropped.
 import { HttpError, InfluxDB, RequestTimedOutError, type Transport } from '@influxdata/influxdb-client';
 import type { WindowRow } from '../features';
-import type { Sink } from './sink';
+import type { Sink, SinkStats } from './sink';
+import { DeliveryQueue, type FailureInfo } from './delivery-queue';
 import { rowToLineProtocol } from './influx-schema';
 import { consoleSinkLogger, INFLUX_APIS, INFLUX_DEFAULTS, type InfluxSinkConfig, type SinkLogger } from './influx-config';
+import { Errors } from '../errors';
 
 // The configuration lives apart so that the CLI can declare the flags without loading the client (~5 MB).
 export * from './influx-config';
 
-/** A run of window closes as one request body; seqs let flush() wait for exactly what came before it. */
-interface Chunk {
-  firstSeq: number;
-  lastSeq: number;
-  lines: string[];
-  bytes: number;
-}
+export type { FailureInfo } from './delivery-queue';
 
-type Verdict = 'retry' | 'reject' | 'split';
-
-interface FailureInfo {
-  verdict: Verdict;
-  /** HTTP status, or 0 for a network error / timeout. */
-  status: number;
-  reason: string;
-  retryAfterMs: number;
-}
-
-/** Decides what a failed request means; see the policy at the top of the file. */
+/** Decides what a failed InfluxDB request means; see the policy at the top of the file. */
 export function classifyWriteError(err: unknown): FailureInfo {
   if (err instanceof HttpError) {
     const s = err.statusCode;
@@ -86,56 +74,23 @@ function safeUrl(url: string): string {
 export class InfluxSink implements Sink {
   readonly name = 'influx';
   private readonly cfg: InfluxSinkConfig;
-  private readonly log: SinkLogger;
   private readonly transport: Transport;
   private readonly writePath: string;
   private readonly url: string;
+  private readonly delivery: DeliveryQueue;
   private token: string | undefined;
-
-  private queue: Chunk[] = [];
-  private inFlight: Chunk | null = null;
-  private inFlightAbort: AbortController | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private seq = 0;
-  /** Largest merged request; lowered after a 413 so the split halves are not merged back together. */
-  private mergeLimitBytes: number;
-  private attempt = 0;
   private closing = false;
-  private closed = false;
-  private waiters: { target: number; resolve: () => void }[] = [];
-
-  // Failure bookkeeping for one-line-per-event logging.
-  private failingSince = 0;
-  /** HTTP status of the ongoing failure (0: network): a new line is logged when it changes, not per retry. */
-  private failingStatus = -1;
-  private lastFailureLogMs = 0;
-  private lastDropLogMs = 0;
-  private lastRejectLogMs = 0;
-  private rejectsSinceLog = 0;
-
-  private readonly counters = {
-    points_written: 0,
-    batches_written: 0,
-    batches_retried: 0,
-    batches_rejected: 0,
-    points_rejected: 0,
-    points_dropped: 0,
-    write_errors: 0,
-    rows_after_close: 0,
-    last_error_status: -1,
-    last_error_unix_ms: 0,
-  };
-  private backlogBytes = 0;
-  private backlogPoints = 0;
-  private lastErrorText: string | undefined;
+  /** Rows handed to write() after close() began: lost, and counted in dropped too. */
+  private rowsAfterClose = 0;
+  /** Rows no line could be built for (e.g. no finite field): never sent, counted as rejected. */
+  private rowsUnencodable = 0;
 
   constructor(config: Partial<InfluxSinkConfig> & Pick<InfluxSinkConfig, 'url' | 'token' | 'host'>, logger: SinkLogger = consoleSinkLogger) {
     this.cfg = { ...INFLUX_DEFAULTS, ...config };
-    this.log = logger;
     const c = this.cfg;
-    if (!INFLUX_APIS.includes(c.api)) throw new Error(`influx: unknown write API "${c.api}" (v2 or v1)`);
-    if (!c.bucket) throw new Error(`influx: a ${c.api === 'v1' ? 'database' : 'bucket'} is required`);
-    if (c.maxBatchBytes > c.maxBacklogBytes) throw new Error('influx: max batch bytes must not exceed the backlog bound');
+    if (!INFLUX_APIS.includes(c.api)) throw Errors.invalidOption(`influx: unknown write API "${c.api}" (v2 or v1)`);
+    if (!c.bucket) throw Errors.invalidOption(`influx: a ${c.api === 'v1' ? 'database' : 'bucket'} is required`);
+    if (c.maxBatchBytes > c.maxBacklogBytes) throw Errors.invalidOption('influx: max batch bytes must not exceed the backlog bound');
     this.url = safeUrl(c.url);
     // No token here: the Authorization header is built per request so a re-read token takes effect.
     this.transport = new InfluxDB({ url: c.url, timeout: c.requestTimeoutMs }).transport;
@@ -153,86 +108,41 @@ export class InfluxSink implements Sink {
       this.writePath = `/write?${q}`;
     }
     this.token = c.token.read();
-    this.mergeLimitBytes = c.maxBatchBytes;
+    this.delivery = new DeliveryQueue({
+      name: 'influx',
+      target: this.url,
+      send: (lines, signal) => this.send(lines.join('\n'), signal),
+      classify: classifyWriteError,
+      // The token file is re-read after every auth failure, so a fixed token takes effect without a restart.
+      onRetry: (info) => {
+        if (info.status === 401 || info.status === 403) this.token = this.cfg.token.read();
+      },
+      logger,
+      maxBatchBytes: c.maxBatchBytes,
+      maxBacklogBytes: c.maxBacklogBytes,
+      minRetryDelayMs: c.minRetryDelayMs,
+      maxRetryDelayMs: c.maxRetryDelayMs,
+      logRepeatMs: c.logRepeatMs,
+    });
   }
 
   write(rows: WindowRow[]): void {
     if (this.closing) {
-      this.counters.rows_after_close += rows.length;
+      this.rowsAfterClose += rows.length;
       return;
     }
-    let chunk: Chunk | null = null;
+    const lines: string[] = [];
     for (const row of rows) {
       let line: string | undefined;
       try {
-        line = rowToLineProtocol(row, this.cfg.measurement, this.cfg.host);
+        line = rowToLineProtocol(row, this.cfg.measurement, this.cfg.host, this.cfg.globalTags);
       } catch {
         line = undefined;
       }
-      if (line === undefined) continue;
-      const bytes = Buffer.byteLength(line) + 1;
-      if (chunk && chunk.bytes + bytes > this.cfg.maxBatchBytes) {
-        this.enqueue(chunk);
-        chunk = null;
-      }
-      if (!chunk) {
-        this.seq += 1;
-        chunk = { firstSeq: this.seq, lastSeq: this.seq, lines: [], bytes: 0 };
-      }
-      chunk.lines.push(line);
-      chunk.bytes += bytes;
+      if (line === undefined) this.rowsUnencodable++;
+      else lines.push(line);
     }
-    if (chunk) this.enqueue(chunk);
-    this.pump();
-  }
-
-  private enqueue(chunk: Chunk): void {
-    this.queue.push(chunk);
-    this.backlogBytes += chunk.bytes;
-    this.backlogPoints += chunk.lines.length;
-    this.enforceBacklogBound();
-  }
-
-  /** Drops the oldest queued (not in-flight) chunks until the backlog fits its byte bound. */
-  private enforceBacklogBound(): void {
-    let droppedPoints = 0;
-    while (this.backlogBytes > this.cfg.maxBacklogBytes && this.queue.length > 0) {
-      const old = this.queue.shift()!;
-      this.backlogBytes -= old.bytes;
-      this.backlogPoints -= old.lines.length;
-      droppedPoints += old.lines.length;
-    }
-    if (droppedPoints === 0) return;
-    this.counters.points_dropped += droppedPoints;
-    const now = Date.now();
-    if (now - this.lastDropLogMs >= this.cfg.logRepeatMs) {
-      this.lastDropLogMs = now;
-      this.log.error(
-        { sink: 'influx', url: this.url, points_dropped_total: this.counters.points_dropped, backlog_bytes: this.backlogBytes, max_backlog_bytes: this.cfg.maxBacklogBytes },
-        'influx backlog full: dropping the oldest points',
-      );
-    }
-    this.notifyWaiters();
-  }
-
-  /** Starts the next request when none is in flight and no retry is scheduled. */
-  private pump(): void {
-    if (this.closed || this.inFlight || this.retryTimer || this.queue.length === 0) return;
-    const first = this.queue.shift()!;
-    const batch: Chunk = { firstSeq: first.firstSeq, lastSeq: first.lastSeq, lines: first.lines, bytes: first.bytes };
-    while (this.queue.length > 0 && batch.bytes + this.queue[0].bytes <= this.mergeLimitBytes) {
-      const next = this.queue.shift()!;
-      batch.lines = batch.lines.concat(next.lines);
-      batch.bytes += next.bytes;
-      batch.lastSeq = next.lastSeq;
-    }
-    this.inFlight = batch;
-    const abort = new AbortController();
-    this.inFlightAbort = abort;
-    this.send(batch.lines.join('\n'), abort.signal).then(
-      () => this.onSuccess(batch),
-      (err: unknown) => this.onFailure(batch, err),
-    );
+    if (lines.length > 0) this.delivery.push(lines);
   }
 
   private authHeader(): string | undefined {
@@ -249,188 +159,48 @@ export class InfluxSink implements Sink {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     const auth = this.authHeader();
     if (auth) headers.authorization = auth;
-    try {
-      return this.transport.request(this.writePath, body, { method: 'POST', headers, gzipThreshold: this.cfg.gzipThresholdBytes, signal });
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  private finishInFlight(batch: Chunk): void {
-    this.inFlight = null;
-    this.inFlightAbort = null;
-    this.backlogBytes -= batch.bytes;
-    this.backlogPoints -= batch.lines.length;
-  }
-
-  private onSuccess(batch: Chunk): void {
-    if (this.inFlight !== batch) return; // aborted by close(); already accounted
-    this.finishInFlight(batch);
-    this.counters.points_written += batch.lines.length;
-    this.counters.batches_written += 1;
-    if (this.failingSince !== 0) {
-      this.log.info(
-        { sink: 'influx', url: this.url, outage_ms: Date.now() - this.failingSince, retries: this.attempt, backlog_bytes: this.backlogBytes },
-        'influx writes recovered',
-      );
-      this.failingSince = 0;
-      this.failingStatus = -1;
-    }
-    this.attempt = 0;
-    this.notifyWaiters();
-    this.pump();
-  }
-
-  private onFailure(batch: Chunk, err: unknown): void {
-    if (this.inFlight !== batch) return;
-    this.inFlight = null;
-    this.inFlightAbort = null;
-    const info = classifyWriteError(err);
-    const now = Date.now();
-    this.counters.write_errors += 1;
-    this.counters.last_error_status = info.status;
-    this.counters.last_error_unix_ms = now;
-    this.lastErrorText = info.reason;
-
-    if (info.verdict === 'split' && batch.lines.length > 1) {
-      const half = Math.ceil(batch.lines.length / 2);
-      // The server's body limit is below this batch: remember it, or pump() would merge the halves again.
-      this.mergeLimitBytes = Math.max(1, Math.min(this.mergeLimitBytes, Math.floor(batch.bytes / 2)));
-      this.queue.unshift(this.part(batch, 0, half), this.part(batch, half, batch.lines.length));
-      this.log.warn({ sink: 'influx', url: this.url, status: info.status, lines: batch.lines.length }, 'influx request too large: splitting the batch');
-      this.pump();
-      return;
-    }
-    if (info.verdict === 'reject' || info.verdict === 'split') {
-      this.backlogBytes -= batch.bytes;
-      this.backlogPoints -= batch.lines.length;
-      this.counters.batches_rejected += 1;
-      this.counters.points_rejected += batch.lines.length;
-      this.rejectsSinceLog += 1;
-      if (now - this.lastRejectLogMs >= this.cfg.logRepeatMs) {
-        this.lastRejectLogMs = now;
-        this.log.error(
-          { sink: 'influx', url: this.url, status: info.status, error: info.reason, points: batch.lines.length, batches_rejected_since_last_log: this.rejectsSinceLog, points_rejected_total: this.counters.points_rejected },
-          'influx rejected a batch; dropped it (retrying cannot fix it)',
-        );
-        this.rejectsSinceLog = 0;
-      }
-      this.notifyWaiters();
-      this.pump();
-      return;
-    }
-
-    // Retry: the batch goes back to the front, whole, so order is kept.
-    this.queue.unshift(batch);
-    this.counters.batches_retried += 1;
-    this.attempt += 1;
-    if (info.status === 401 || info.status === 403) this.token = this.cfg.token.read();
-    const delayMs = this.retryDelayMs(this.attempt, info.retryAfterMs);
-    const firstFailure = this.failingSince === 0;
-    if (firstFailure) this.failingSince = now;
-    if (firstFailure || info.status !== this.failingStatus || now - this.lastFailureLogMs >= this.cfg.logRepeatMs) {
-      this.lastFailureLogMs = now;
-      this.failingStatus = info.status;
-      this.log.warn(
-        { sink: 'influx', url: this.url, status: info.status, error: info.reason, attempt: this.attempt, retry_in_ms: delayMs, backlog_bytes: this.backlogBytes, backlog_points: this.backlogPoints },
-        firstFailure ? 'influx write failed; retrying with backoff' : 'influx writes still failing; retrying with backoff',
-      );
-    }
-    this.enforceBacklogBound();
-    if (this.closed) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.pump();
-    }, delayMs);
-  }
-
-  private part(batch: Chunk, from: number, to: number): Chunk {
-    const lines = batch.lines.slice(from, to);
-    let bytes = 0;
-    for (const l of lines) bytes += Buffer.byteLength(l) + 1;
-    // Both halves keep the batch's seq range so flush() waits for both; the byte total stays the same.
-    return { firstSeq: batch.firstSeq, lastSeq: batch.lastSeq, lines, bytes };
-  }
-
-  /** Exponential backoff with +-20% jitter (so several daemons do not retry in lockstep); Retry-After wins when longer. */
-  private retryDelayMs(attempt: number, retryAfterMs: number): number {
-    const base = Math.min(this.cfg.maxRetryDelayMs, this.cfg.minRetryDelayMs * 2 ** Math.min(attempt - 1, 30));
-    const jittered = Math.round(base * (0.8 + 0.4 * Math.random()));
-    return Math.max(jittered, Math.min(retryAfterMs, 60_000));
-  }
-
-  /** True when nothing with seq <= target is queued or in flight. */
-  private doneThrough(target: number): boolean {
-    if (this.inFlight && this.inFlight.firstSeq <= target) return false;
-    return !this.queue.some((c) => c.firstSeq <= target);
-  }
-
-  private notifyWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const still: typeof this.waiters = [];
-    for (const w of this.waiters) (this.doneThrough(w.target) ? w.resolve() : still.push(w));
-    this.waiters = still;
+    return this.transport.request(this.writePath, body, { method: 'POST', headers, gzipThreshold: this.cfg.gzipThresholdBytes, signal });
   }
 
   /**
    * Resolves once every row written before the call has been written, rejected or dropped, or when the
    * deadline passes (then the rows stay queued and keep being retried; a warning says how many).
    */
-  flush(timeoutMs: number = this.cfg.flushTimeoutMs): Promise<void> {
-    const target = this.seq;
-    if (this.doneThrough(target)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.log.warn(
-          { sink: 'influx', url: this.url, timeout_ms: timeoutMs, backlog_points: this.backlogPoints, last_error: this.lastErrorText },
-          'influx flush deadline passed with points still pending',
-        );
-        resolve();
-      }, timeoutMs);
-      const waiter = {
-        target,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      this.waiters.push(waiter);
-    });
+  async flush(timeoutMs: number = this.cfg.flushTimeoutMs): Promise<void> {
+    await this.delivery.flush(timeoutMs);
   }
 
-  /** Flushes until the deadline, then stops; what could not be written by then is counted as dropped. */
+  /**
+   * Flushes until the deadline (the shorter of timeoutMs and --influx-flush-timeout-s), then stops; what
+   * could not be written by then is counted as dropped.
+   */
   async close(timeoutMs: number = this.cfg.flushTimeoutMs): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await this.flush(timeoutMs);
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    const lost = this.backlogPoints;
-    if (this.inFlight) {
-      const batch = this.inFlight;
-      this.inFlight = null;
-      this.inFlightAbort?.abort();
-      this.inFlightAbort = null;
-      this.queue.unshift(batch);
-    }
-    this.queue = [];
-    this.backlogBytes = 0;
-    this.backlogPoints = 0;
-    if (lost > 0) {
-      this.counters.points_dropped += lost;
-      this.log.error({ sink: 'influx', url: this.url, points_lost: lost, last_error: this.lastErrorText }, 'influx sink closed with unwritten points');
-    }
-    this.notifyWaiters();
+    await this.delivery.close(Math.min(timeoutMs, this.cfg.flushTimeoutMs));
   }
 
-  stats(): Record<string, number> {
-    return { ...this.counters, backlog_bytes: this.backlogBytes, backlog_points: this.backlogPoints, retry_attempt: this.attempt };
+  stats(): SinkStats {
+    const d = this.delivery.stats();
+    return {
+      written: d.written,
+      dropped: d.dropped + this.rowsAfterClose,
+      rejected: d.rejected + this.rowsUnencodable,
+      backlogBytes: d.backlogBytes,
+      backlogPoints: d.backlogRecords,
+      batchesWritten: d.batchesWritten,
+      batchesRetried: d.batchesRetried,
+      batchesRejected: d.batchesRejected,
+      writeErrors: d.writeErrors,
+      rowsAfterClose: this.rowsAfterClose,
+      lastErrorStatus: d.lastErrorStatus,
+      lastErrorUnixMs: d.lastErrorUnixMs,
+      retryAttempt: d.retryAttempt,
+    };
   }
 
   /** The last error as text (stats() holds numbers only). */
   lastError(): string | undefined {
-    return this.lastErrorText;
+    return this.delivery.lastError();
   }
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { CSV_COLUMNS } from '../features';
-import { ForecastError } from '../forecast/errors';
+import { TcpcastError } from '../errors';
 
 /** Splits one CSV line (RFC 4180 quoting; the engine quotes only fields with commas or quotes). */
 export function splitCsvLine(line: string): string[] {
@@ -33,19 +33,27 @@ export interface CsvTable {
   rows: string[][];
 }
 
-export function readCsv(path: string): CsvTable {
+/** The columns every windows CSV reader needs besides the values it uses: which series a row belongs to, and when. */
+export const CSV_KEY_COLUMNS = ['window_end_ns', 'iface', 'series'] as const;
+
+/**
+ * Reads a windows CSV; `required` names the value columns the caller uses (key columns are always required).
+ * Any other column may be absent or extra, so a CSV written before a column was added still trains and
+ * evaluates a model that does not read that column.
+ */
+export function readCsv(path: string, required: readonly string[]): CsvTable {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ForecastError('TCM_DATA_INVALID', `${path}: ${(err as Error).message}`, { cause: err });
+    throw new TcpcastError(`${path}: ${(err as Error).message}`, 'TCM_DATA_INVALID');
   }
   const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines.length === 0) throw new ForecastError('TCM_DATA_INVALID', `${path}: empty file`);
+  if (lines.length === 0) throw new TcpcastError(`${path}: empty file`, 'TCM_DATA_INVALID');
   const header = splitCsvLine(lines[0]);
-  const missing = CSV_COLUMNS.filter((c) => c !== 'predicted_throughput' && !header.includes(c));
+  const missing = [...new Set([...CSV_KEY_COLUMNS, ...required])].filter((c) => !header.includes(c));
   if (missing.length > 0)
-    throw new ForecastError('TCM_DATA_INVALID', `${path}: not a windows CSV, missing columns ${missing.join(', ')}`);
+    throw new TcpcastError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (needed here)`, 'TCM_DATA_INVALID');
   return { header, rows: lines.slice(1).map(splitCsvLine) };
 }
 

@@ -1,12 +1,14 @@
 // Windows CSVs -> per-session contiguous segments -> supervised samples (15 windows in, next throughput out).
 import { basename, dirname } from 'node:path';
 import { AGGREGATE_SERIES, FEATURE_NAMES, TARGET_NAME } from '../features';
-import { ForecastError } from '../forecast/errors';
+import type { HorizonSpec } from '../forecast/spec';
+import { TcpcastError } from '../errors';
 import { encodeSequence, targetFromMbps, type OutputMapping } from '../forecast/scaler';
 import { readCsv } from './csv';
 import { seededRandom } from '../random';
 
-export const FEATURE_COUNT = FEATURE_NAMES.length;
+/** The columns a model reads when the command is not told otherwise (the seed's nine). */
+export const DEFAULT_FEATURES: readonly string[] = FEATURE_NAMES;
 
 /** A run of consecutive windows of one series (no gap), the unit samples are cut from. */
 export interface Segment {
@@ -16,7 +18,9 @@ export interface Segment {
   group: string;
   file: string;
   windowEndNs: bigint[];
-  /** length x FEATURE_COUNT, raw (unscaled), engine order. */
+  /** The columns in `features`, in order (the model's features). */
+  featureNames: readonly string[];
+  /** length x featureNames.length, raw (unscaled). */
   features: Float64Array;
   throughput: Float64Array;
 }
@@ -39,15 +43,19 @@ function seriesWanted(filter: SeriesFilter, series: string): boolean {
   return filter === 'any' || (filter === 'aggregate') === (series === AGGREGATE_SERIES);
 }
 
-/** Loads one windows CSV into segments; a gap (a window end not one window after the previous) starts a new one. */
-export function loadSegments(path: string, series: SeriesFilter = 'any'): { segments: Segment[]; windowNs: number } {
-  const { header, rows } = readCsv(path);
+/**
+ * Loads one windows CSV into segments of the named feature columns (only those and the target must be in the
+ * file); a gap (a window end not one window after the previous) starts a new one.
+ */
+export function loadSegments(path: string, series: SeriesFilter = 'any', featureNames: readonly string[] = DEFAULT_FEATURES): { segments: Segment[]; windowNs: number } {
+  const columns = featureNames.includes(TARGET_NAME) ? [...featureNames] : [...featureNames, TARGET_NAME];
+  const { header, rows } = readCsv(path, columns);
   const col = (name: string) => header.indexOf(name);
   const iEnd = col('window_end_ns');
   const iIface = col('iface');
   const iSeries = col('series');
-  const featureCols = FEATURE_NAMES.map(col);
-  const targetCol = col(TARGET_NAME);
+  const featureCols = columns.map(col);
+  const W = featureNames.length;
   const fileSession = fileSessionName(path);
   const group = fileSession.split('__')[0];
 
@@ -60,7 +68,7 @@ export function loadSegments(path: string, series: SeriesFilter = 'any'): { segm
     if (!s) bySeries.set(key, (s = { ends: [], values: [] }));
     const values = featureCols.map((c) => Number(row[c]));
     if (values.some((v) => !Number.isFinite(v)))
-      throw new ForecastError('TCM_DATA_INVALID', `${path}: row ${r + 2} has a non-numeric feature`);
+      throw new TcpcastError(`${path}: row ${r + 2} has a non-numeric feature`, 'TCM_DATA_INVALID');
     s.ends.push(BigInt(row[iEnd]));
     s.values.push(values);
   }
@@ -77,20 +85,20 @@ export function loadSegments(path: string, series: SeriesFilter = 'any'): { segm
   for (const [d, n] of steps) if (n > best && d > 0n) [windowNs, best] = [d, n];
 
   const segments: Segment[] = [];
-  const targetIndex = featureCols.indexOf(targetCol);
+  const targetIndex = columns.indexOf(TARGET_NAME);
   for (const [key, s] of bySeries) {
     const order = s.ends.map((_, i) => i).sort((a, b) => (s.ends[a] < s.ends[b] ? -1 : s.ends[a] > s.ends[b] ? 1 : 0));
     let start = 0;
     const flush = (end: number) => {
       if (end <= start) return;
       const idx = order.slice(start, end);
-      const features = new Float64Array(idx.length * FEATURE_COUNT);
+      const features = new Float64Array(idx.length * W);
       const throughput = new Float64Array(idx.length);
       idx.forEach((ri, j) => {
-        features.set(s.values[ri], j * FEATURE_COUNT);
+        for (let f = 0; f < W; f++) features[j * W + f] = s.values[ri][f];
         throughput[j] = s.values[ri][targetIndex];
       });
-      segments.push({ session: `${fileSession}/${key}`, group, file: path, windowEndNs: idx.map((i) => s.ends[i]), features, throughput });
+      segments.push({ session: `${fileSession}/${key}`, group, file: path, windowEndNs: idx.map((i) => s.ends[i]), featureNames, features, throughput });
     };
     for (let j = 1; j < order.length; j++) if (s.ends[order[j]] - s.ends[order[j - 1]] !== windowNs) (flush(j), (start = j));
     flush(order.length);
@@ -98,50 +106,74 @@ export function loadSegments(path: string, series: SeriesFilter = 'any'): { segm
   return { segments, windowNs: Number(windowNs) };
 }
 
-export function loadDataset(paths: string[], series: SeriesFilter = 'any'): { segments: Segment[]; windowMs: number } {
+export function loadDataset(paths: string[], series: SeriesFilter = 'any', featureNames: readonly string[] = DEFAULT_FEATURES): { segments: Segment[]; windowMs: number } {
   const segments: Segment[] = [];
   const windows = new Set<number>();
   for (const p of paths) {
-    const loaded = loadSegments(p, series);
+    const loaded = loadSegments(p, series, featureNames);
     segments.push(...loaded.segments);
     if (loaded.windowNs > 0) windows.add(loaded.windowNs);
   }
   if (windows.size > 1)
-    throw new ForecastError('TCM_DATA_INVALID', `files mix window lengths (${[...windows].map((w) => w / 1e6).join(', ')} ms)`);
-  if (windows.size === 0) throw new ForecastError('TCM_DATA_INVALID', 'no series with two consecutive windows in the data');
+    throw new TcpcastError(`files mix window lengths (${[...windows].map((w) => w / 1e6).join(', ')} ms)`, 'TCM_DATA_INVALID');
+  if (windows.size === 0) throw new TcpcastError('no series with two consecutive windows in the data', 'TCM_DATA_INVALID');
   return { segments, windowMs: [...windows][0] / 1e6 };
 }
 
-/** Sample k of a segment: windows start..start+L-1 as input, throughput of window start+L as target. */
+/**
+ * Sample k of a segment: windows start..start+L-1 as input; per horizon, the mean throughput of the `windows`
+ * windows from start+L on as target. A sample exists only where every horizon's target lies inside the segment.
+ */
 export interface SampleRef {
   segment: number;
   start: number;
 }
 
-export function sampleRefs(segments: Segment[], sequenceLength: number): SampleRef[] {
+export function sampleRefs(segments: Segment[], sequenceLength: number, maxHorizonWindows = 1): SampleRef[] {
   const refs: SampleRef[] = [];
   segments.forEach((seg, si) => {
-    for (let start = 0; start + sequenceLength < seg.throughput.length; start++) refs.push({ segment: si, start });
+    for (let start = 0; start + sequenceLength + maxHorizonWindows - 1 < seg.throughput.length; start++) refs.push({ segment: si, start });
   });
   return refs;
 }
 
+/** Mean throughput of windows from..from+windows-1: a horizon's actual value. */
+export function horizonActual(throughput: ArrayLike<number>, from: number, windows: number): number {
+  let sum = 0;
+  for (let i = 0; i < windows; i++) sum += throughput[from + i];
+  return sum / windows;
+}
+
+/** The next-window horizon of models that predate `horizons`. */
+export const NEXT_WINDOW: readonly HorizonSpec[] = [{ label: 'next', windows: 1 }];
+
 /**
- * Encoded inputs [N, L, F], targets [N] and each sample's base (see OutputMapping), through encodeSequence():
- * the arithmetic inference uses.
+ * Encoded inputs [N, L, F], scaled targets [N, H] (one per horizon), actuals [N, H] in Mbps and each sample's
+ * base (see OutputMapping), through encodeSequence(): the arithmetic inference uses.
  */
-export function materialize(segments: Segment[], refs: SampleRef[], m: OutputMapping): { x: Float32Array; y: Float32Array; base: Float64Array } {
+export function materialize(
+  segments: Segment[],
+  refs: SampleRef[],
+  m: OutputMapping,
+  horizons: readonly HorizonSpec[] = NEXT_WINDOW,
+): { x: Float32Array; y: Float32Array; actual: Float64Array; base: Float64Array } {
   const L = m.sequenceLength;
-  const stride = L * FEATURE_COUNT;
+  const W = m.featureNames.length;
+  const H = horizons.length;
+  const stride = L * W;
   const x = new Float32Array(refs.length * stride);
-  const y = new Float32Array(refs.length);
+  const y = new Float32Array(refs.length * H);
+  const actual = new Float64Array(refs.length * H);
   const base = new Float64Array(refs.length);
   refs.forEach((ref, k) => {
     const seg = segments[ref.segment];
-    base[k] = encodeSequence(m, seg.features, ref.start * FEATURE_COUNT, x, k * stride);
-    y[k] = targetFromMbps(m, seg.throughput[ref.start + L], base[k]);
+    base[k] = encodeSequence(m, seg.features, ref.start * W, x, k * stride);
+    horizons.forEach((h, j) => {
+      actual[k * H + j] = horizonActual(seg.throughput, ref.start + L, h.windows);
+      y[k * H + j] = targetFromMbps(m, actual[k * H + j], base[k], j);
+    });
   });
-  return { x, y, base };
+  return { x, y, actual, base };
 }
 
 export { seededRandom };
@@ -181,10 +213,11 @@ export function splitSegments(segments: Segment[], validationFraction: number, s
   const validation: Segment[] = [];
   for (const seg of segments) {
     const cut = Math.round(seg.throughput.length * (1 - validationFraction));
+    const W = seg.featureNames.length;
     const part = (a: number, b: number): Segment => ({
       ...seg,
       windowEndNs: seg.windowEndNs.slice(a, b),
-      features: seg.features.slice(a * FEATURE_COUNT, b * FEATURE_COUNT),
+      features: seg.features.slice(a * W, b * W),
       throughput: seg.throughput.slice(a, b),
     });
     train.push(part(0, cut));

@@ -25,7 +25,7 @@ export interface Architecture {
  * recurrentActivation 'sigmoid' (tfjs defaults to hardSigmoid) so ONNX's standard LSTM (Sigmoid, Tanh, Tanh)
  * computes exactly the same function. Every initializer is seeded: the same seed gives the same model.
  */
-export function buildNetwork(arch: Architecture, sequenceLength: number, featureCount: number, seed: number): tf.Sequential {
+export function buildNetwork(arch: Architecture, sequenceLength: number, featureCount: number, seed: number, outputs = 1): tf.Sequential {
   const model = tf.sequential();
   arch.lstm_units.forEach((units, i) => {
     model.add(
@@ -43,7 +43,7 @@ export function buildNetwork(arch: Architecture, sequenceLength: number, feature
   arch.dense_units.forEach((units, i) => {
     model.add(tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1000 + i }) }));
   });
-  model.add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2000 }) }));
+  model.add(tf.layers.dense({ units: outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2000 }) }));
   return model;
 }
 
@@ -66,9 +66,9 @@ export function extractNetwork(model: tf.LayersModel, sequenceLength: number, fe
   return net;
 }
 
-/** Runs the tfjs network on scaled inputs [N, L, F] in chunks; returns N scaled predictions. */
-export function predictScaled(model: tf.LayersModel, x: Float32Array, n: number, sequenceLength: number, featureCount: number, chunk = 4096): Float32Array {
-  const out = new Float32Array(n);
+/** Runs the tfjs network on scaled inputs [N, L, F] in chunks; returns N x outputs scaled predictions (row-major). */
+export function predictScaled(model: tf.LayersModel, x: Float32Array, n: number, sequenceLength: number, featureCount: number, chunk = 4096, outputs = 1): Float32Array {
+  const out = new Float32Array(n * outputs);
   const stride = sequenceLength * featureCount;
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
@@ -76,7 +76,20 @@ export function predictScaled(model: tf.LayersModel, x: Float32Array, n: number,
       const input = tf.tensor3d(x.subarray(start * stride, (start + m) * stride), [m, sequenceLength, featureCount]);
       return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
     });
-    out.set(result.subarray(0, m), start);
+    out.set(result.subarray(0, m * outputs), start * outputs);
   }
   return out;
+}
+
+/**
+ * Pinball (quantile) loss over every output: output j is quantile levels[j] of its target (targets are tiled
+ * per quantile). Minimised by the conditional quantiles, so one network learns p10/p50/p90 of each horizon.
+ */
+export function pinballLoss(levels: readonly number[]): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
+  const q = tf.keep(tf.tensor2d([Array.from(levels)], [1, levels.length]));
+  return (yTrue, yPred) =>
+    tf.tidy(() => {
+      const e = tf.sub(yTrue, yPred);
+      return tf.mean(tf.maximum(tf.mul(q, e), tf.mul(tf.sub(q, 1), e))) as tf.Scalar;
+    });
 }

@@ -1,7 +1,7 @@
 // Pantheon (mahimahi tunnel) logs -> windows rows in the CSV schema, from the egress (delivered) side.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ForecastError } from '../forecast/errors';
+import { TcpcastError } from '../errors';
 
 export interface PantheonWindow {
   window_end_ns: bigint;
@@ -48,7 +48,7 @@ export function parsePantheonLog(text: string, name = 'log'): { initMs: number; 
     if (f[1] === '+' && (f.length === 3 || f.length === 4)) ev = { ts_ms: ts, ingress: true, bytes: Number(f[f.length - 1]), delay_ms: 0 };
     else if (f[1] === '-' && (f.length === 4 || f.length === 5)) ev = { ts_ms: ts, ingress: false, bytes: Number(f[f.length - 2]), delay_ms: Number(f[f.length - 1]) };
     if (!ev || !Number.isFinite(ev.ts_ms) || !Number.isFinite(ev.bytes) || !Number.isFinite(ev.delay_ms))
-      throw new ForecastError('TCM_DATA_INVALID', `${name}:${i + 1}: not a Pantheon tunnel log line: ${JSON.stringify(trimmed)}`);
+      throw new TcpcastError(`${name}:${i + 1}: not a Pantheon tunnel log line: ${JSON.stringify(trimmed)}`, 'TCM_DATA_INVALID');
     events.push(ev);
   });
   events.sort((a, b) => a.ts_ms - b.ts_ms);

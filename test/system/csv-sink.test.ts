@@ -56,7 +56,7 @@ function runChild(path: string): void {
     sink.write(closeRows(n++));
     // "running" once 19 closes have returned from write(2): those are in the kernel, whatever kills us next.
     // (Announcing at 20 closes *issued* raced with the writes still queued on a loaded machine.)
-    if (!announced && sink.stats().rowsWritten >= 19 * SERIES_PER_CLOSE) {
+    if (!announced && sink.stats().written >= 19 * SERIES_PER_CLOSE) {
       announced = true;
       process.stdout.write('running\n');
     }
@@ -67,7 +67,7 @@ function runChild(path: string): void {
   process.on('SIGTERM', () => {
     clearInterval(timer);
     void sink.close().then(() => {
-      process.stdout.write(`closed ${n} ${sink.stats().rowsWritten}\n`);
+      process.stdout.write(`closed ${n} ${sink.stats().written}\n`);
       process.exit(0);
     });
   });
@@ -116,7 +116,7 @@ if (process.env.TCC_CSV_CHILD) {
     assert.deepEqual(parse(`${path}.1`), { header: 1, closes: [0, 1, 2, 3] });
     parsed = parse(path);
     assert.deepEqual(parsed, { header: 1, closes: [4] });
-    assert.equal(b.stats().rowsWritten, 3 * SERIES_PER_CLOSE);
+    assert.equal(b.stats().written, 3 * SERIES_PER_CLOSE);
   });
 
   test('an existing empty file gets the header', async () => {
@@ -196,6 +196,6 @@ if (process.env.TCC_CSV_CHILD) {
     await new Promise((r) => setTimeout(r, 30));
     await sink.close();
     assert.equal(sink.stats().writeErrors, 0);
-    assert.equal(sink.stats().rowsWritten, SERIES_PER_CLOSE);
+    assert.equal(sink.stats().written, SERIES_PER_CLOSE);
   });
 }

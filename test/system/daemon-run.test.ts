@@ -116,10 +116,10 @@ test('run -i any: bytes match the senders, loopback is filtered out, SIGTERM flu
       await new Promise((r) => setTimeout(r, 300));
       // Prometheus scrapes from the daemon's namespace (the endpoint binds loopback there).
       const scrape = t.exec(t.sender.ns, process.execPath, ['-e', "fetch('http://127.0.0.1:9464/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
-      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(scrape)?.[1]);
-      assert.ok(metric('tcpcast_capture_tcp_packets') >= sentVeth / 1500, `packets counted in /metrics:\n${scrape.split("\n").filter((l) => /^tcpcast_(capture|pipeline)/.test(l)).join("\n")}`);
-      assert.ok(metric('tcpcast_pipeline_windows') > 0, 'windows counted in /metrics');
-      assert.equal(metric('tcpcast_capture_pcap_dropped'), 0, 'kernel drops exported');
+      const metric = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(scrape)?.[1]);
+      assert.ok(metric('tcpcast_engine_tcp_packets_total') >= sentVeth / 1500, `packets counted in /metrics:\n${scrape.split("\n").filter((l) => /^tcpcast_(engine|pipeline)/.test(l)).join("\n")}`);
+      assert.ok(metric('tcpcast_pipeline_windows_total') > 0, 'windows counted in /metrics');
+      assert.equal(metric('tcpcast_pcap_kernel_dropped_packets_total{iface="any"}'), 0, 'kernel drops exported');
       daemon.child.kill('SIGTERM');
       const code = await daemon.exited;
       assert.equal(code, 0, 'exit code after SIGTERM');
@@ -195,7 +195,7 @@ test('SIGHUP reopens the CSV so logrotate can move it; both files hold whole row
       await new Promise((r) => setTimeout(r, 200));
       renameSync(csv, rotated);
       daemon.child.kill('SIGHUP');
-      await daemon.waitForLog('reopened CSV output (SIGHUP)');
+      await daemon.waitForLog('reopened output (SIGHUP)');
       const after = await sendFlows(t, 1, 3_000_000, t.receiver.addr4, t.sender.ns, t.receiver.ns, 5502);
       await new Promise((r) => setTimeout(r, 200));
       daemon.child.kill('SIGTERM');

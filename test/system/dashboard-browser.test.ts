@@ -256,3 +256,68 @@ test('generated windows for 20 series: leading and trailing lags, bounded page h
     await dashboard.close();
   }
 });
+
+test('the Flow list puts the busiest connection first and shows it; pause and drag-to-zoom hold the charts; history length; bytes in kB; time labels that do not overlap', async () => {
+  const dashboard = await startDashboard({ port: 0, windowMs: WINDOW_MS, historyWindows: 400 });
+  const feeder = feed(dashboard);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const problems = await watchProblems(page);
+    await page.goto(dashboard.url);
+    await page.waitForFunction(() => Number(document.getElementById('chart-flow')!.dataset.points) >= 60, undefined, WAIT);
+    await page.waitForTimeout(1200); // one re-sort pass (at most one a second)
+
+    // Busiest first, the link aggregate last; nobody picked, so the busiest connection is the one charted.
+    const options = await page.$$eval('#flow-select option', (os) => os.map((o) => ({ label: (o as HTMLOptionElement).label, mbps: Number((o as HTMLOptionElement).dataset.mbps) })));
+    assert.equal(options.length, FLOWS + 1);
+    assert.match(options[options.length - 1].label, /^all traffic/);
+    const flows = options.slice(0, -1);
+    for (let i = 1; i < flows.length; i++) assert.ok(flows[i - 1].mbps >= flows[i].mbps, `sorted by throughput: ${JSON.stringify(flows)}`);
+    // The feed gives series s a mean of about 20 + 3 + s Mbps: the top of the list is one of the last few.
+    assert.match(flows[0].label, /^10\.0\.0\.2:400(1[5-9])-/);
+    assert.equal(await page.$eval('#flow-select', (s) => (s as HTMLSelectElement).selectedOptions[0].label), flows[0].label);
+
+    // Units: bytes in flight (5-35 kB in this feed) on a kB axis; time ticks as HH:MM:SS, at most one per 90 px.
+    const yTicks = JSON.parse((await attr(page, '#chart-bif', 'data-y-ticks'))!) as string[];
+    assert.ok(yTicks.length > 1 && yTicks.every((t) => /^\d+(\.\d)? kB$/.test(t)), `bytes scaled: ${yTicks}`);
+    const xTicks = JSON.parse((await attr(page, '#chart-aggregate', 'data-x-ticks'))!) as string[];
+    const width = await page.$eval('#chart-aggregate .uplot', (el) => el.getBoundingClientRect().width);
+    assert.ok(xTicks.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), `clock labels: ${xTicks}`);
+    assert.ok(xTicks.length >= 1 && xTicks.length <= Math.floor(width / 90) + 1, `${xTicks.length} labels on ${width} px`);
+
+    // History length: 2 s of 50 ms windows.
+    await page.selectOption('#history-select', '2');
+    await page.waitForFunction(() => Number(document.getElementById('chart-flow')!.dataset.points) <= 41, undefined, WAIT);
+
+    // Pause: messages keep coming, the charts hold; Resume: they move again.
+    await page.click('#pause');
+    assert.equal(await attr(page, 'body', 'data-paused'), 'true');
+    const heldT = await attr(page, '#chart-flow', 'data-last-t');
+    const messages = Number(await attr(page, 'body', 'data-messages'));
+    await page.waitForFunction((m) => Number(document.body.dataset.messages) > m + 10, messages, WAIT);
+    assert.equal(await attr(page, '#chart-flow', 'data-last-t'), heldT, 'paused charts do not move');
+    await page.click('#pause');
+    await page.waitForFunction((t) => document.getElementById('chart-flow')!.dataset.lastT !== t, heldT, WAIT);
+
+    // Zoom: a drag across the aggregate chart narrows its time range and pauses the page.
+    await page.selectOption('#history-select', '0');
+    await page.waitForFunction(() => Number(document.getElementById('chart-aggregate')!.dataset.points) > 60, undefined, WAIT);
+    const before = Number(await attr(page, '#chart-aggregate', 'data-x-range'));
+    const box = (await page.$('#chart-aggregate .u-over'))!;
+    const b = (await box.boundingBox())!;
+    await page.mouse.move(b.x + b.width * 0.4, b.y + b.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width * 0.6, b.y + b.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.body.dataset.paused === 'true', undefined, WAIT);
+    const after = Number(await attr(page, '#chart-aggregate', 'data-x-range'));
+    assert.ok(after > 0 && after < before * 0.5, `zoomed from ${before} s to ${after} s`);
+    await page.screenshot({ path: join(OUT_DIR, 'dashboard-controls.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    feeder.stop();
+    await browser.close();
+    await dashboard.close();
+  }
+});

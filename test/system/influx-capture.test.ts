@@ -96,7 +96,7 @@ describe('capture -> influx and CSV sinks', { skip }, () => {
     await Promise.all([csv.close(), influx.close()]);
     assert.ok(rowsWritten > 20, `enough windows (${rowsWritten})`);
     assert.deepEqual(log.lines, []);
-    assert.equal(influx.stats().points_written, rowsWritten);
+    assert.equal(influx.stats().written, rowsWritten);
 
     await compareCsvWithInflux(influxd, csvPath, 'tcs_capture', rowsWritten);
   });
@@ -113,7 +113,8 @@ describe('capture -> influx and CSV sinks', { skip }, () => {
     assert.ok(rows > 20, `enough windows (${rows})`);
     // The last log line says what the database acknowledged: every row, nothing dropped or rejected.
     const stopped = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'tcpcast stopped');
-    assert.deepEqual([stopped?.influxPointsWritten, stopped?.influxPointsDropped, stopped?.influxPointsRejected], [rows, 0, 0]);
+    assert.deepEqual(stopped?.sinks?.influx, { written: rows, dropped: 0, rejected: 0, backlogBytes: 0 });
+    assert.deepEqual(stopped?.sinks?.csv, { written: rows, dropped: 0, rejected: 0, backlogBytes: 0 });
     await compareCsvWithInflux(influxd, csvPath, 'tcs_replay', rows);
   });
 });

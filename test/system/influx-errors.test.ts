@@ -21,22 +21,22 @@ describe('influx sink: unreachable server', () => {
     const sink = new InfluxSink({ url: `http://127.0.0.1:${port}`, token: staticTokenSource('t'), host: 'h', ...FAST_RETRY }, log);
     const windows = syntheticRows(12, { seriesPerWindow: 3 });
     for (const rows of windows) sink.write(rows);
-    await waitFor(() => sink.stats().batches_retried >= 4, 'several retries');
+    await waitFor(() => sink.stats().batchesRetried >= 4, 'several retries');
     const s = sink.stats();
-    assert.equal(s.points_written, 0);
-    assert.equal(s.backlog_points, 12);
-    assert.equal(s.last_error_status, 0);
+    assert.equal(s.written, 0);
+    assert.equal(s.backlogPoints, 12);
+    assert.equal(s.lastErrorStatus, 0);
     assert.match(sink.lastError() ?? '', /ECONNREFUSED/);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0].level, 'warn');
     assert.match(String(log.lines[0].obj.error), /ECONNREFUSED/);
 
     await sink.close(100);
-    assert.equal(sink.stats().points_dropped, 12);
-    assert.equal(sink.stats().backlog_points, 0);
+    assert.equal(sink.stats().dropped, 12);
+    assert.equal(sink.stats().backlogPoints, 0);
     const errors = log.at('error');
     assert.equal(errors.length, 1);
-    assert.equal(errors[0].obj.points_lost, 12);
+    assert.equal(errors[0].obj.pointsLost, 12);
   });
 });
 
@@ -57,13 +57,13 @@ describe('influx sink: wrong token', () => {
     const log = new RecordingLogger();
     const sink = new InfluxSink({ url: vm.url, api: 'v2', token: staticTokenSource('wrong'), host: 'h', ...FAST_RETRY }, log);
     for (const rows of syntheticRows(8, { seriesPerWindow: 4 })) sink.write(rows);
-    await waitFor(() => sink.stats().batches_retried >= 3, 'retries after 401');
-    assert.equal(sink.stats().last_error_status, 401);
-    assert.equal(sink.stats().points_written, 0);
+    await waitFor(() => sink.stats().batchesRetried >= 3, 'retries after 401');
+    assert.equal(sink.stats().lastErrorStatus, 401);
+    assert.equal(sink.stats().written, 0);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0].obj.status, 401);
     await sink.close(50);
-    assert.equal(sink.stats().points_dropped, 8);
+    assert.equal(sink.stats().dropped, 8);
   });
 
   it('v1: a 401 keeps the points queued; fixing the token file recovers them all', async () => {
@@ -74,14 +74,14 @@ describe('influx sink: wrong token', () => {
     const sink = new InfluxSink({ url: influxd.url, api: 'v1', bucket: 'tcs_auth', token, host: 'h', ...FAST_RETRY }, log);
     const windows = syntheticRows(20, { seriesPerWindow: 4 });
     for (const rows of windows) sink.write(rows);
-    await waitFor(() => sink.stats().batches_retried >= 2, 'retries after 401');
-    assert.equal(sink.stats().last_error_status, 401);
+    await waitFor(() => sink.stats().batchesRetried >= 2, 'retries after 401');
+    assert.equal(sink.stats().lastErrorStatus, 401);
     assert.equal((await influxd.selectAll('tcs_auth', 'traffic_prediction')).length, 0);
 
     writeFileSync(tokenFile, 'tcsadmin:right-password\n');
     await sink.close(10_000);
-    assert.equal(sink.stats().points_written, 20);
-    assert.equal(sink.stats().points_dropped, 0);
+    assert.equal(sink.stats().written, 20);
+    assert.equal(sink.stats().dropped, 0);
     assert.equal((await influxd.selectAll('tcs_auth', 'traffic_prediction')).length, 20);
     assert.deepEqual(
       log.lines.map((l) => l.level),
@@ -111,10 +111,10 @@ describe('influx sink: the server rejects the data (400)', () => {
     for (const rows of windows) sink.write(rows);
     await sink.flush();
     const s = sink.stats();
-    assert.equal(s.last_error_status, 400);
-    assert.equal(s.points_rejected, 6);
-    assert.equal(s.batches_retried, 0, 'a 400 is not retried');
-    assert.equal(s.backlog_points, 0);
+    assert.equal(s.lastErrorStatus, 400);
+    assert.equal(s.rejected, 6);
+    assert.equal(s.batchesRetried, 0, 'a 400 is not retried');
+    assert.equal(s.backlogPoints, 0);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0].level, 'error');
     assert.match(String(log.lines[0].obj.error), /field type conflict/);
@@ -141,20 +141,20 @@ describe('influx sink: backlog bound', () => {
     const windows = syntheticRows(400, { seriesPerWindow: 4 });
     for (const rows of windows) {
       sink.write(rows);
-      assert.ok(sink.stats().backlog_bytes <= maxBacklogBytes);
+      assert.ok(sink.stats().backlogBytes <= maxBacklogBytes);
     }
     const s = sink.stats();
-    assert.ok(s.points_dropped > 0, 'some points dropped');
-    assert.equal(s.points_dropped + s.backlog_points, 400);
+    assert.ok(s.dropped > 0, 'some points dropped');
+    assert.equal(s.dropped + s.backlogPoints, 400);
     assert.equal(log.at('error').length, 1, 'one line for the drops');
 
     await vm.start();
     await sink.close(10_000);
     const final = sink.stats();
-    assert.equal(final.points_written, 400 - s.points_dropped);
+    assert.equal(final.written, 400 - s.dropped);
     const series = await vm.export('{__name__="traffic_prediction_actual_throughput"}');
     const stored = series.flatMap((x) => x.timestamps);
-    assert.equal(stored.length, final.points_written);
+    assert.equal(stored.length, final.written);
     // The oldest queued went and the newest stayed. (Window 0 was already in flight when the loop ran,
     // and an in-flight batch is never dropped, so window 1 is the oldest that could go.)
     const msOf = (w: number) => Number(windows[w][0].windowEndNs / 1_000_000n);
@@ -202,8 +202,8 @@ describe('influx sink: protocol details against a recording HTTP server', () => 
       const windows = syntheticRows(16, { seriesPerWindow: 16 });
       sink.write(windows[0]);
       await sink.close(10_000);
-      assert.equal(sink.stats().points_written, 16);
-      assert.equal(sink.stats().points_rejected, 0);
+      assert.equal(sink.stats().written, 16);
+      assert.equal(sink.stats().rejected, 0);
       const first = requests[0];
       const url = new URL(first.url, 'http://x');
       assert.equal(url.pathname, '/proxy/write');

@@ -54,10 +54,10 @@ async function outageCase(kind: 'v1' | 'v2', outageMs: number): Promise<void> {
     const written = await streamThroughOutage(sink, server, outageMs);
     await sink.close(60_000);
     const s = sink.stats();
-    assert.ok(s.batches_retried > 0, 'the outage was noticed');
-    assert.equal(s.points_dropped, 0);
-    assert.equal(s.points_rejected, 0);
-    assert.equal(s.points_written, written.length);
+    assert.ok(s.batchesRetried > 0, 'the outage was noticed');
+    assert.equal(s.dropped, 0);
+    assert.equal(s.rejected, 0);
+    assert.equal(s.written, written.length);
 
     // Counted on the server, and every (time, series) written is there.
     let stored: string[];

@@ -54,8 +54,8 @@ describe('influx sink, v2 write API against VictoriaMetrics', () => {
     for (const rows of windows) sink.write(rows);
     await sink.close();
     const rows = windows.flat();
-    assert.equal(sink.stats().points_written, rows.length);
-    assert.equal(sink.stats().points_dropped, 0);
+    assert.equal(sink.stats().written, rows.length);
+    assert.equal(sink.stats().dropped, 0);
     assert.deepEqual(log.lines, []);
 
     for (const field of INFLUX_FIELDS) {
@@ -96,8 +96,8 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
     for (const rows of windows) sink.write(rows);
     await sink.flush();
     const rows = windows.flat();
-    assert.equal(sink.stats().points_written, rows.length);
-    assert.ok(sink.stats().batches_written > 1, 'several requests');
+    assert.equal(sink.stats().written, rows.length);
+    assert.ok(sink.stats().batchesWritten > 1, 'several requests');
     const got = await influxd.selectAll('tcs_v1', 'traffic_prediction');
     assert.equal(got.length, rows.length);
     const key = (time: string, series: string) => `${time}|${series}`;
@@ -109,7 +109,8 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
       assert.equal(g.iface, row.iface);
       for (const field of INFLUX_FIELDS) {
         const want = expectedField(row, field);
-        if (want === undefined) assert.equal(g[field], '', `${field} should be absent`);
+        // influxd 1.x leaves out a column no point ever carried (the forecast fields: these rows have no forecast).
+        if (want === undefined) assert.ok(g[field] === '' || g[field] === undefined, `${field} should be absent`);
         else assert.equal(Number(g[field]), want, `${field} at ${g.time}`);
       }
     }
@@ -125,7 +126,7 @@ describe('influx sink, v1 write API against influxd 1.6', () => {
     sink.write(rows);
     await sink.close();
     sink.write(rows);
-    assert.equal(sink.stats().rows_after_close, 2);
+    assert.equal(sink.stats().rowsAfterClose, 2);
     const got = await influxd.selectAll('tcs_v1', 'tcs_nonfinite');
     assert.equal(got.length, 2);
     const bySeries = new Map(got.map((g) => [g.series, g]));

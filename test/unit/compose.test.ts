@@ -19,6 +19,7 @@ interface ComposeService {
   volumes?: string[];
   network_mode?: string;
   cap_add?: string[];
+  cap_drop?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
@@ -61,7 +62,9 @@ describe('docker-compose.yml', () => {
     assert.equal(t.ports, undefined, 'host network: nothing to publish');
     assert.equal(t.build?.context, '.');
     const dockerfile = read(t.build?.dockerfile ?? 'Dockerfile');
-    assert.match(dockerfile, /^FROM node:20-bookworm/m);
+    assert.match(dockerfile, /^FROM node:(22|24)\.\d+\.\d+-bookworm AS build$/m, 'Node 22 or 24, pinned to a patch release');
+    assert.deepEqual(t.cap_drop, ['ALL']);
+    assert.match(dockerfile, /^USER node$/m, 'not root at run time');
     assert.match(dockerfile, /libpcap-dev/);
     assert.match(dockerfile, /npm ci/);
     assert.match(dockerfile, /npm run build/);
@@ -142,6 +145,21 @@ describe('Grafana provisioning', () => {
     for (const f of ['actual_throughput', 'predicted_throughput', 'rtt_delay', 'bytes_in_flight']) assert.ok(queriedFields.has(f), `${f} is on the dashboard`);
     // A variable per tag, so the panels can be narrowed to one host / interface / series.
     assert.deepEqual(dashboard.templating.list.map((v: { name: string }) => v.name).sort(), [...INFLUX_TAGS].sort());
+  });
+
+  it('its variables are multi-select and refreshed on load only (no tag-query storm at 100 ms), and a fleet overview lists hosts x interfaces', () => {
+    for (const v of dashboard.templating.list as { name: string; multi: boolean; includeAll: boolean; refresh: number }[]) {
+      assert.equal(v.multi, true, v.name);
+      assert.equal(v.includeAll, true, v.name);
+      assert.equal(v.refresh, 1, `${v.name}: 1 = on dashboard load`);
+    }
+    const queries: string[] = dashboard.panels.flatMap((p: { targets: { query: string }[] }) => p.targets.map((t) => t.query));
+    // A multi-value variable only works through a regex match.
+    for (const q of queries) assert.doesNotMatch(q, /r\.(host|iface) == "\$/, q);
+    const fleet = dashboard.panels.find((p: { title: string }) => /^Fleet overview/.test(p.title));
+    assert.ok(fleet, 'a fleet overview panel');
+    assert.match(fleet.targets[0].query, /group\(columns: \["host", "iface", "_field"\]\)/);
+    assert.match(fleet.targets[0].query, /r\.series == "all"/, 'the link aggregate only: one row per host x interface, cheap at 100 ms');
   });
 
   it('shows actual vs predicted once per series', () => {

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { addPipelineOptions, applyConfigFile, parseListenAddress } from '../../src/daemon/options';
+import { addCaptureOptions } from '../../src/options';
 
 function parse(argv: string[], env: Record<string, string> = {}): Command {
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
-    const cmd = addPipelineOptions(new Command('x').exitOverride().configureOutput({ writeErr: () => {} }));
+    const cmd = addPipelineOptions(addCaptureOptions(new Command('x').exitOverride().configureOutput({ writeErr: () => {} }), {}));
     cmd.parse(argv, { from: 'user' });
     applyConfigFile(cmd);
     return cmd;

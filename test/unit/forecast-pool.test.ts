@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WINDOW_VALUE_COLUMNS, type WindowBatch } from '../../src/features';
-import { Forecaster, ForecastError } from '../../src/forecast';
+import { Forecaster, TcpcastError } from '../../src/forecast';
 import type { ModelSpec } from '../../src/forecast/spec';
 import { F, makeModelDir, SEQ, tfjsReferenceMbps } from '../fixtures/forecast/model-helper';
 
@@ -57,8 +57,17 @@ describe('Forecaster through the pool', () => {
       series.forEach((s, i) => assert.ok(Math.abs(preds.get(s)! - reference[i]) <= 1e-4 * spec.scaler.target.scale[0], `series ${s}: ${preds.get(s)} vs ${reference[i]}`));
       const stats = f.stats();
       assert.equal(stats.dropped, 0);
+      // Online state per horizon reaches the flat stats (/metrics): forecasts made at t resolved by window t+1.
+      assert.ok(stats.horizon_50ms_resolved >= 5, `resolved ${stats.horizon_50ms_resolved}`);
+      assert.equal(stats.horizon_50ms_ewma_serving, 0, 'the network serves until 20 forecasts are resolved');
+      assert.ok(stats.horizon_50ms_coverage_p90 >= 0 && stats.horizon_50ms_coverage_p90 <= 1);
       assert.ok(stats.batches >= 5 && stats.sequences >= 2 * 5 + 3);
       assert.ok(stats.workers * stats.intra_op_threads <= Math.max(require('node:os').availableParallelism(), stats.workers));
+      // forget() (a series that ended) drops its history and online state: it needs a full history again.
+      f.forget(42);
+      assert.equal(f.stats().series, 2);
+      assert.equal((await f.predict(closeBatch([3, 11, 42], last + 1))).has(42), false);
+      assert.equal(f.stats().series, 3);
     } finally {
       await f.close();
     }
@@ -108,15 +117,30 @@ describe('Forecaster through the pool', () => {
     }
   });
 
-  it('refuses a model whose feature order or window length differs from the engine', async () => {
+  it('gathers the columns a model reads by name, in its order, and refuses only a column the engine lacks or another window', async () => {
     const bad = join(dir, 'bad');
     await makeModelDir(bad);
     const good = JSON.parse(readFileSync(join(bad, 'model.json'), 'utf8')) as ModelSpec;
+    // The network reads delay first and size second: the buffers must gather by name, not copy the row prefix.
     const swapped = [...good.features];
     [swapped[0], swapped[1]] = [swapped[1], swapped[0]];
-    for (const variant of [{ ...good, features: swapped }, { ...good, window_ms: 100 }]) {
+    writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...good, features: swapped }));
+    const f0 = await Forecaster.create({ modelDir: bad });
+    try {
+      let preds = new Map<number, number>();
+      for (let t = 0; t < SEQ; t++) preds = await f0.predict(closeBatch([4], t));
+      const byName = history(4, SEQ - 1).map((row) => swapped.map((name) => row[good.features.indexOf(name)]));
+      const reference = tfjsReferenceMbps(model, { ...spec, features: swapped }, [byName]);
+      assert.ok(Math.abs(preds.get(4)! - reference[0]) <= 1e-4 * spec.scaler.target.scale[0], `${preds.get(4)} vs ${reference[0]}`);
+    } finally {
+      await f0.close();
+    }
+    for (const variant of [{ ...good, features: [...good.features.slice(1), 'no_such_column'] }, { ...good, window_ms: 100 }]) {
       writeFileSync(join(bad, 'model.json'), JSON.stringify(variant));
-      await assert.rejects(Forecaster.create({ modelDir: bad }), (err: unknown) => err instanceof ForecastError && err.code === 'TCM_SPEC_MISMATCH');
+      await assert.rejects(
+        Forecaster.create({ modelDir: bad }),
+        (err: unknown) => err instanceof TcpcastError && err.code === 'TCM_SPEC_MISMATCH' && (variant.window_ms === 100 || /no_such_column/.test(err.message)),
+      );
     }
     // The same model is accepted by an engine running 100 ms windows.
     const f = await Forecaster.create({ modelDir: bad, windowMs: 100 });

@@ -1,11 +1,11 @@
 // The --influx-* flags and token sources: parsed by a real commander program, token from env or file (never argv), re-read on rotation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { influxTokenSource } from '../../src/config/secrets';
+import { influxTokenSource, parseTokenFile } from '../../src/config/secrets';
 import { addInfluxOptions, createInfluxSink, influxConfigFromOptions, type InfluxCliOptions } from '../../src/sinks/influx-options';
 import { INFLUX_DEFAULTS, InfluxSink, MIB } from '../../src/sinks/influx';
 import { createLogger } from '../../src/log';
@@ -87,6 +87,29 @@ describe('influx token sources', () => {
     }
   });
 
+  it('trim one trailing newline only; refuse whitespace inside at start; warn about the real file mode, not a symlink', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tcs-secrets-'));
+    try {
+      assert.equal(parseTokenFile('tok\n', 'f'), 'tok');
+      assert.equal(parseTokenFile('tok\r\n', 'f'), 'tok');
+      assert.equal(parseTokenFile('tok', 'f'), 'tok');
+      assert.throws(() => parseTokenFile('tok\n\n', 'f'), /whitespace or control characters/);
+      assert.throws(() => parseTokenFile('to k\n', 'f'), /whitespace/);
+      const real = join(d, 'real');
+      writeFileSync(real, 'secret\n', { mode: 0o600 });
+      const link = join(d, 'link');
+      symlinkSync(real, link);
+      const warnings: string[] = [];
+      assert.equal(influxTokenSource({ tokenFile: link, env: {}, warn: (m) => warnings.push(m) }).read(), 'secret');
+      assert.equal(warnings.length, 0, 'a symlink (0777 itself) to a 0600 file is not "readable by others"');
+      chmodSync(real, 0o644);
+      influxTokenSource({ tokenFile: link, env: {}, warn: (m) => warnings.push(m) });
+      assert.equal(warnings.length, 1, 'the real file is what is warned about');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('fail loudly at start for a missing or empty token file', () => {
     assert.throws(() => influxTokenSource({ tokenFile: '/nonexistent/tcs-token', env: {} }), /ENOENT/);
     const d = mkdtempSync(join(tmpdir(), 'tcs-secrets-'));
@@ -113,5 +136,20 @@ describe('influx flags from the environment', () => {
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     }
+  });
+});
+
+describe('--influx-tag (global tags, as Telegraf global_tags)', () => {
+  it('adds key=value tags to every point, repeatable and comma-separated, and refuses bad or reserved keys', async () => {
+    const { rowToLineProtocol } = await import('../../src/sinks/influx-schema');
+    const { WINDOW_VALUE_COLUMNS } = await import('../../src/features');
+    const cfg = influxConfigFromOptions(parse(['--influx-url', 'http://127.0.0.1:1', '--influx-tag', 'site=ams 1', '--influx-tag', 'region=eu,rack=r7']), {})!;
+    assert.deepEqual(cfg.globalTags, { site: 'ams 1', region: 'eu', rack: 'r7' });
+    const values = Object.fromEntries(WINDOW_VALUE_COLUMNS.map((c) => [c, 1])) as never;
+    const line = rowToLineProtocol({ windowEndNs: 1n, iface: 'eth0', series: 'all', values, predictedThroughput: null }, 'm', 'h', cfg.globalTags)!;
+    assert.match(line, /^m,host=h,iface=eth0,rack=r7,region=eu,series=all,site=ams\\ 1 /);
+    assert.throws(() => parse(['--influx-tag', 'noequals']), /key=value/);
+    assert.throws(() => parse(['--influx-tag', 'iface=x']), /set by tcpcast itself/);
+    assert.deepEqual(influxConfigFromOptions(parse(['--influx-url', 'http://127.0.0.1:1']), {})!.globalTags, {});
   });
 });

@@ -55,7 +55,7 @@ class MemorySink implements Sink {
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
   stats() {
-    return { rows: this.closes.flat().length };
+    return { written: this.closes.flat().length, dropped: 0, rejected: 0, backlogBytes: 0 };
   }
 }
 

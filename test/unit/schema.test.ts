@@ -1,4 +1,5 @@
 // The window columns and counters are declared once: native/schema.h, src/schema.ts, the docs tables and the built addon must all say the same.
+import { FORECAST_COLUMN_NAMES } from '../../src/forecast-columns';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -108,7 +109,8 @@ describe('schema: one list of window columns and counters', () => {
 
   it('the CSV header and the InfluxDB fields derive from the list: seed names kept, every other column under its own name', () => {
     assert.deepEqual([...WINDOW_VALUE_COLUMNS], WINDOW_COLUMNS.map((c) => c.name));
-    assert.deepEqual([...CSV_COLUMNS], ['window_end_ns', 'iface', 'series', ...WINDOW_VALUE_COLUMNS, 'predicted_throughput']);
+    // The forecast columns follow, from their own one list (src/forecast-columns.ts).
+    assert.deepEqual([...CSV_COLUMNS], ['window_end_ns', 'iface', 'series', ...WINDOW_VALUE_COLUMNS, 'predicted_throughput', ...FORECAST_COLUMN_NAMES]);
     assert.deepEqual(Object.values(INFLUX_VALUE_FIELDS), [...WINDOW_VALUE_COLUMNS], 'one field per column, in column order');
     assert.equal(INFLUX_VALUE_FIELDS.actual_throughput, 'throughput_mbps');
     assert.equal(INFLUX_VALUE_FIELDS.rtt_delay, 'delay');
@@ -143,10 +145,10 @@ describe('schema: every counter reaches /metrics', () => {
   it('each engine counter is exported under its name with its description as HELP', async () => {
     const { createMetricsRegistry } = await import('../../src/daemon/metrics');
     const capture = Object.fromEntries(COUNTERS.map((c, i) => [camelCase(c.name), i + 1]));
-    const registry = createMetricsRegistry(() => ({ capture }));
-    const text = await registry.metrics();
+    const metrics = createMetricsRegistry(() => ({ capture }));
+    const text = await metrics.registry.metrics();
     for (const c of COUNTERS) {
-      const help = text.split('\n').find((l) => l.startsWith(`# HELP tcpcast_capture_${c.name}`));
+      const help = text.split('\n').find((l: string) => l.startsWith(`# HELP tcpcast_engine_${c.name} `) || l.startsWith(`# HELP tcpcast_engine_${c.name}_total `));
       assert.ok(help, `a metric for ${c.name}`);
       assert.ok(help.endsWith(c.description), `HELP of ${c.name} is its description: ${help}`);
     }

@@ -114,7 +114,7 @@ describe('series lifecycle', () => {
         },
         flush: async () => {},
         close: async () => {},
-        stats: () => ({}),
+        stats: () => ({ written: 0, dropped: 0, rejected: 0, backlogBytes: 0 }),
       };
       // Names of a batch's new series are learned when the batch arrives: the bound is the live series plus one batch's new ones.
       let maxNewPerBatch = 0;
@@ -169,7 +169,7 @@ describe('series lifecycle', () => {
       forgetSeries: (series) => order.push(`forget ${series.map((s) => s.key).join(',')}`),
       flush: async () => {},
       close: async () => {},
-      stats: () => ({}),
+      stats: () => ({ written: 0, dropped: 0, rejected: 0, backlogBytes: 0 }),
     };
     const forecaster = { predict: async () => new Map<number, number>(), forget: (s: number) => forgetCalls.push(s), stats: () => ({}), close: async () => {} };
     const pipeline = new Pipeline({ source, sinks: [sink], forecaster, logger: createLogger('error'), windowMs: 50 });

@@ -42,7 +42,17 @@ it('trains, exports a verified ONNX model with its spec, and holds out whole ses
   assert.deepEqual(spec.architecture, { lstm_units: [8], dense_units: [] });
   // The defaults are the shipped model's configuration (model/README.md).
   assert.equal(spec.target_mode, 'relative');
-  assert.equal(spec.training.loss, 'mae');
+  assert.equal(spec.encoding, 2);
+  assert.equal(spec.training.loss, 'pinball');
+  assert.deepEqual(spec.horizons, [{ label: '50ms', windows: 1 }, { label: '1s', windows: 20 }]);
+  assert.deepEqual(spec.quantiles, [0.1, 0.5, 0.9]);
+  assert.equal(spec.scaler.target.center.length, 2);
+  for (const label of ['50ms', '1s']) {
+    const alpha = spec.ewma![label].alpha;
+    assert.ok(alpha > 0 && alpha <= 1, `tuned EWMA alpha for ${label}: ${alpha}`);
+    const qb = spec.quantile_baseline![label];
+    assert.ok(qb['0.1'] <= qb['0.5'] && qb['0.5'] <= qb['0.9'], `quantile baseline ${label} ordered`);
+  }
   assert.equal(spec.training.batch_size, 256);
   const trainSessions = spec.training.train_sessions as string[];
   const valSessions = spec.training.validation_sessions as string[];
@@ -53,24 +63,49 @@ it('trains, exports a verified ONNX model with its spec, and holds out whole ses
   assert.ok(spec.scaler.features.scale.every((s) => s > 0));
 });
 
-it('eval prints the model and baselines with exact keys; persistence matches an independent computation', () => {
+it('eval --json has the issue\'s shape per horizon; persistence matches an independent computation; plots are written', () => {
   const data = csvs[0];
-  const report = JSON.parse(tcpcast('eval', '--model', join(dir, 'model'), '--data', data, '--json', '--plots', join(dir, 'plots'), '--threshold-mbps', '5'));
-  for (const key of ['model', 'persistence', 'ewma', 'moving_average'])
-    for (const metric of ['mae', 'rmse', 'r2', 'auc', 'lag_windows']) assert.ok(metric in report[key], `${key}.${metric}`);
-  // Independent: the throughput column of the CSV, windows 15.. (those with a full history).
+  const report = JSON.parse(tcpcast('eval', '--model', join(dir, 'model'), '--data', data, '--json', '--plots', join(dir, 'plots')));
+  assert.deepEqual(Object.keys(report.horizons), ['50ms', '1s']);
+  const spec = JSON.parse(readFileSync(join(dir, 'model', 'model.json'), 'utf8')) as ModelSpec;
+  for (const horizons of [report.horizons, ...Object.values(report.sessions).map((s) => (s as { horizons: unknown }).horizons)] as Record<string, any>[]) {
+    for (const label of ['50ms', '1s']) {
+      const h = horizons[label];
+      assert.deepEqual(Object.keys(h.forecasters), ['model', 'persistence', 'ewma', 'moving_average', 'quantile_baseline']);
+      for (const name of ['model', 'persistence', 'ewma', 'moving_average'])
+        for (const metric of ['mae', 'rmse', 'r2', 'pinball', 'coverage', 'lag_windows']) assert.ok(metric in h.forecasters[name], `${label}.${name}.${metric}`);
+      assert.deepEqual(Object.keys(h.forecasters.model.coverage), ['p10', 'p90']);
+      assert.deepEqual(Object.keys(h.forecasters.quantile_baseline), ['pinball', 'coverage']);
+      // eval's EWMA is the tuned one from model.json, not a fixed 0.3.
+      assert.equal(h.forecasters.ewma.alpha, spec.ewma![label].alpha);
+    }
+  }
+  // Independent: the throughput column of the CSV; forecasts exist for windows 15 .. n-20 (full history, and
+  // the 1 s horizon's 20 windows inside the series).
   const lines = readFileSync(data, 'utf8').trim().split('\n');
   const col = lines[0].split(',').indexOf('throughput_mbps');
   const thr = lines.slice(1).map((l) => Number(l.split(',')[col]));
-  let sum = 0;
-  for (let t = 15; t < thr.length; t++) sum += Math.abs(thr[t] - thr[t - 1]);
-  assert.ok(Math.abs(report.persistence.mae - sum / (thr.length - 15)) < 1e-9);
-  assert.equal(report.persistence.lag_windows, 1);
-  assert.equal(report.config.samples, thr.length - 15);
+  let next = 0;
+  let second = 0;
+  const last = thr.length - 20;
+  for (let t = 15; t <= last; t++) {
+    next += Math.abs(thr[t] - thr[t - 1]);
+    second += Math.abs(thr.slice(t, t + 20).reduce((a, b) => a + b, 0) / 20 - thr[t - 1]);
+  }
+  const n = last - 15 + 1;
+  assert.equal(report.horizons['50ms'].windows, n);
+  assert.ok(Math.abs(report.horizons['50ms'].forecasters.persistence.mae - next / n) < 1e-9);
+  assert.ok(Math.abs(report.horizons['1s'].forecasters.persistence.mae - second / n) < 1e-9);
+  assert.equal(report.horizons['50ms'].forecasters.persistence.lag_windows, 1);
+  assert.equal(report.horizons['50ms'].forecasters.persistence.pinball, null, 'a point forecaster has no pinball loss');
+  const cov = report.horizons['1s'].forecasters.model.coverage;
+  assert.ok(cov.p10 >= 0 && cov.p10 <= cov.p90 && cov.p90 <= 1);
   const plots = readdirSync(join(dir, 'plots'));
-  assert.equal(plots.filter((p) => p.startsWith('timeseries-')).length, 1, 'one time-series plot per session');
+  for (const label of ['50ms', '1s']) {
+    assert.equal(plots.filter((p) => p.startsWith(`zoom-${label}-`)).length, 1, 'one zoomed panel per session and horizon');
+    assert.ok(plots.includes(`reliability-${label}.svg`) && plots.includes(`error_cdf-${label}.svg`));
+  }
   for (const svg of plots) assert.match(readFileSync(join(dir, 'plots', svg), 'utf8'), /^<svg/);
-  assert.ok(plots.includes('error_cdf.svg'));
 });
 
 it('the trained model directory loads in the Forecaster', async () => {
@@ -108,12 +143,13 @@ it('a delta (residual) model: the pool forecasts last throughput + the network o
     }),
   );
   const result = await session.run({ [spec.onnx.input]: new ort.Tensor('float32', x, [1, spec.sequence_length, FEATURE_NAMES.length]) });
-  const output = (result[spec.onnx.output].data as Float32Array)[0];
+  // Six outputs (2 horizons x p10/p50/p90); the 50 ms p50 is the middle of the first three once sorted.
+  const outputs = Array.from((result[spec.onnx.output].data as Float32Array).subarray(0, 3)).sort((a, b) => a - b);
   const last = (windows.at(-1) as unknown as Record<string, number>).throughput_mbps;
-  const expected = Math.max(0, last + output * spec.scaler.target.scale[0]);
+  const expected = Math.max(0, last + outputs[1] * spec.scaler.target.scale[0]);
   assert.ok(Math.abs(forecast - expected) < 1e-4 * Math.max(1, expected), `pool ${forecast} vs independent ${expected}`);
   const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[0], '--json'));
-  assert.ok(Number.isFinite(report.model.mae));
+  assert.ok(Number.isFinite(report.horizons['50ms'].forecasters.model.mae));
 });
 
 it('a relative model: inputs are divided by the sequence level and the pool forecasts output x level, computed independently here', async () => {
@@ -135,11 +171,15 @@ it('a relative model: inputs are divided by the sequence level and the pool fore
   await f.close();
   assert.ok(forecast !== undefined);
   // The encoding written out from its definition (docs/forecast.md), not through src/forecast/scaler.ts.
-  const level = windows.reduce((s, w) => s + w.throughput_mbps, 0) / L + 0.1;
+  const level = Math.max(0.1, windows.reduce((s, w) => s + w.throughput_mbps, 0) / L);
   const levelBytes = (level * 1e6 * 0.05) / 8;
   const delays = windows.map((w) => w.delay).filter((d) => d > 0);
   const minDelay = delays.length ? Math.min(...delays) : 1;
-  const divisor: Record<string, number> = { size: levelBytes, bif: levelBytes, bif_gradient: levelBytes, throughput_mbps: level, delay: minDelay, delay_gradient: minDelay };
+  // Inter-arrival times (ms) scale with 1/rate: multiplied by the level's bytes per ms they do not.
+  const divisor: Record<string, number> = {
+    size: levelBytes, bif: levelBytes, bif_gradient: levelBytes, throughput_mbps: level, delay: minDelay, delay_gradient: minDelay,
+    iat_mean: 50 / levelBytes, iat_std: 50 / levelBytes,
+  };
   const x = new Float32Array(L * FEATURE_NAMES.length);
   windows.forEach((w, t) =>
     FEATURE_NAMES.forEach((name, j) => {
@@ -154,7 +194,8 @@ it('a relative model: inputs are divided by the sequence level and the pool fore
   assert.ok(expected > 0, 'a busy synthetic window sequence forecasts a positive throughput');
   assert.ok(Math.abs(forecast - expected) < 1e-4 * Math.max(1, expected), `pool ${forecast} vs independent ${expected}`);
   const report = JSON.parse(tcpcast('eval', '--model', out, '--data', csvs[1], '--json'));
-  assert.ok(Number.isFinite(report.model.mae) && report.model.mae >= 0, `eval of a relative model: ${report.model.mae}`);
+  const mae = report.horizons['50ms'].forecasters.model.mae;
+  assert.ok(Number.isFinite(mae) && mae >= 0, `eval of a relative model: ${mae}`);
 });
 
 it('--series picks the interface aggregates or the connections, in train and eval', () => {
@@ -170,12 +211,14 @@ it('--series picks the interface aggregates or the connections, in train and eva
   const any = evalJson('any');
   const aggregate = evalJson('aggregate');
   const connections = evalJson('connections');
-  const perSeries = rows.length - 15;
-  assert.equal(aggregate.config.samples, perSeries);
-  assert.equal(connections.config.samples, perSeries);
-  assert.equal(any.config.samples, 2 * perSeries);
+  const perSeries = rows.length - 15 - 19;
+  const samples = (r: any) => r.horizons['50ms'].windows;
+  assert.equal(samples(aggregate), perSeries);
+  assert.equal(samples(connections), perSeries);
+  assert.equal(samples(any), 2 * perSeries);
   assert.deepEqual(Object.keys(aggregate.sessions), ['mixed/synthetic/all']);
-  assert.ok(Math.abs(connections.persistence.mae - 2 * aggregate.persistence.mae) < 1e-9, 'the connection series is the one at twice the rate');
+  const pmae = (r: any) => r.horizons['50ms'].forecasters.persistence.mae;
+  assert.ok(Math.abs(pmae(connections) - 2 * pmae(aggregate)) < 1e-9, 'the connection series is the one at twice the rate');
   const out = join(dir, 'model-aggregate');
   tcpcast('train', '--data', ...csvs, path, '--out', out, '--lstm', '4', '--dense', '', '--epochs', '1', '--synthetic', '--no-progress', '--series', 'aggregate');
   const spec = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as ModelSpec;
