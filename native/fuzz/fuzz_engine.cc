@@ -83,6 +83,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c.series_ended != ended_total) std::abort();
   // Invariants the fuzzer can break: the table bound and the flow accounting.
   if (c.flows_active > cfg.max_flows) std::abort();
-  if (c.flows_created - c.flows_evicted_idle - c.flows_port_reused != c.flows_active) std::abort();
+  if (c.flows_created - c.flows_evicted_idle - c.flows_evicted_half_open - c.flows_port_reused != c.flows_active) std::abort();
   return 0;
 }
