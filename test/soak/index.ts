@@ -90,8 +90,6 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   try {
     await vm.start();
-    t.spawn(t.receiver.ns, 'iperf3', ['-s', '-p', String(IPERF_PORT)]);
-    await sleep(500);
     const daemonArgs = ['run', '--netns', t.sender.ns, '-i', t.sender.ifname, '--csv', csv, '--influx-url', vm.url, '--influx-measurement', 'soak',
       '--no-dashboard', '--stats-interval', '10', '--shutdown-timeout', '30', ...(args.forecast ? [] : ['--no-forecast']), 'tcp'];
     const daemon = spawn(process.execPath, [CLI, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -117,12 +115,23 @@ async function main(): Promise<number> {
     const started = Date.now();
     let stopChurn = false;
     let connections = 0;
+    let runsKilled = 0;
     // Churn: back-to-back short iperf3 runs of 2 parallel flows (plus the control connection) at a modest rate.
+    // Each run gets a one-off server on its own port and both are killed if they overrun: an iperf3 server
+    // left "busy" by a stalled client (seen under CPU contention) would otherwise stop the churn for good.
     const churn = (async () => {
-      while (!stopChurn) {
-        const c = t.spawn(t.sender.ns, 'iperf3', ['-c', t.receiver.addr4, '-p', String(IPERF_PORT), '-t', '3', '-P', '2', '-b', `${args.rateMbit / 2}M`]);
+      for (let run = 0; !stopChurn; run++) {
+        const port = String(IPERF_PORT + (run % 50));
+        const server = t.spawn(t.receiver.ns, 'iperf3', ['-s', '-1', '-p', port]);
+        await sleep(300);
+        const c = t.spawn(t.sender.ns, 'iperf3', ['-c', t.receiver.addr4, '-p', port, '-t', '3', '-P', '2', '-b', `${args.rateMbit / 2}M`]);
         connections += 3;
-        await new Promise((r) => c.on('exit', r));
+        const overran = await Promise.race([
+          new Promise<boolean>((r) => c.on('exit', () => r(false))),
+          sleep(15_000).then(() => true),
+        ]);
+        if (overran) runsKilled++;
+        for (const p of [c, server]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
         await sleep(300);
       }
     })();
@@ -163,6 +172,7 @@ async function main(): Promise<number> {
       forecast: args.forecast,
       rateMbit: args.rateMbit,
       connections,
+      iperfRunsKilled: runsKilled,
       outages,
       exitCode: code,
       packets: stopped?.packets,
