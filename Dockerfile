@@ -14,6 +14,7 @@ ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json binding.gyp ./
+COPY scripts/gen-schema.js ./scripts/gen-schema.js
 COPY native ./native
 COPY src ./src
 COPY bin ./bin

@@ -347,6 +347,14 @@ function observeLatencies(metrics: TcpcastMetrics, live: boolean): { sink: Sink;
         const end = metrics.inferenceLatency.startTimer();
         return f.predict(batch).finally(() => end());
       };
+      // The pipeline calls forecast() (every horizon and quantile) when the forecaster has it: time that too.
+      const forecast = f.forecast?.bind(f);
+      if (forecast) {
+        wrapped.forecast = (batch) => {
+          const end = metrics.inferenceLatency.startTimer();
+          return forecast(batch).finally(() => end());
+        };
+      }
       return wrapped;
     },
   };

@@ -14,7 +14,7 @@ test('scrape during a live capture: strict exposition, Prometheus naming, iface 
   const srv = createServer((sock) => sock.resume());
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
-  const child = spawn(process.execPath, [CLI, 'run', '-i', 'lo', '--metrics', '127.0.0.1:0', '--no-dashboard', '--no-csv', '--duration', '6', 'tcp', 'port', String(port)]);
+  const child = spawn(process.execPath, [CLI, 'run', '-i', 'lo', '--metrics', '127.0.0.1:0', '--no-dashboard', '--no-csv', '--duration', '8', 'tcp', 'port', String(port)]);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
@@ -29,7 +29,8 @@ test('scrape during a live capture: strict exposition, Prometheus naming, iface 
     while (!stderr.includes('tcpcast started')) await new Promise((r) => setTimeout(r, 50));
     const sock = connect(port, '127.0.0.1');
     const chunk = Buffer.alloc(32 * 1024);
-    for (let i = 0; i < 60; i++) {
+    // 2.6 s of traffic: the shipped model forecasts once a series has its history (model.json sequence_length windows).
+    for (let i = 0; i < 130; i++) {
       if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r));
       await new Promise((r) => setTimeout(r, 20));
     }

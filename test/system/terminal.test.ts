@@ -116,15 +116,20 @@ test('a pipe streams: packets read from stdin come out while the writer is still
   const child = spawn(process.execPath, [CLI, 'packets', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let rows = 0;
   child.stdout.setEncoding('utf8').on('data', (d: string) => (rows += d.split('\n').length - 1));
-  child.stdin.write(data.subarray(0, half));
-  // The first half's rows must arrive while stdin is still open (a window close flushes them), not at EOF.
-  const deadline = Date.now() + 10_000;
-  while (rows === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(rows > 0, 'no rows before EOF: the pipe is not streamed');
-  assert.ok(rows <= offsets.length / 2 + 1);
-  child.stdin.end(data.subarray(half));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  assert.equal(code, 0);
-  assert.equal(rows, frames);
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  try {
+    child.stdin.write(data.subarray(0, half));
+    // The first half's rows must arrive while stdin is still open (a window close flushes them), not at EOF.
+    const deadline = Date.now() + 10_000;
+    while (rows === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(rows > 0, 'no rows before EOF: the pipe is not streamed');
+    assert.ok(rows <= offsets.length / 2 + 1);
+    child.stdin.end(data.subarray(half));
+    assert.equal(await exited, 0);
+    assert.equal(rows, frames);
+  } finally {
+    // A failed assertion must not leave the reader waiting on an open stdin (the test file would never end).
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
   writeFileSync(join(dir, 'done'), '');
 });
