@@ -12,7 +12,7 @@ import { Pipeline, type WindowSource } from '../../src/pipeline';
 import type { Sink } from '../../src/sinks/sink';
 import { DashboardHistory } from '../../src/dashboard/history';
 import { makeModelDir } from '../fixtures/forecast/model-helper';
-import { ACK, pcapOf, shortConnection, type TcpSegment } from '../lib/pcap-writer';
+import { ACK, ipv4, pcapOf, shortConnection, type Segment as TcpSegment } from '../lib/synthetic-pcap';
 
 const MS = 1_000_000n;
 const T0 = 1_700_000_000_000n * MS;
@@ -34,7 +34,7 @@ function churn(): TcpSegment[] {
   segs.push(...shortConnection({ ...reused, startNs: reuseAt }));
   segs.push(...shortConnection({ ...reused, startNs: reuseAt + 400n * MS, isn: 900_000 }));
   const last = segs[segs.length - 1].tsNs;
-  segs.push({ tsNs: last + 5000n * MS, src: '10.0.0.3', dst: '10.0.0.2', sport: 1234, dport: 80, seq: 1, ack: 1, flags: ACK, payload: 10 });
+  segs.push({ tsNs: last + 5000n * MS, src: ipv4('10.0.0.3'), dst: ipv4('10.0.0.2'), sport: 1234, dport: 80, seq: 1, ack: 1, flags: ACK, payload: 10 });
   return segs.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
 }
 
