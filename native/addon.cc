@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <memory>
 
 #include "capture.h"
@@ -242,33 +243,30 @@ Napi::Object counters_object(Napi::Env env, const tcpcast::Counters& c) {
 }
 
 // The lists this build was compiled with, so src/native/index.ts can refuse a build whose schema differs from its own.
+// Only window columns have a unit; the other lists never ask (with_unit false), the overload just lets one template serve.
+const char* unit_of(const WindowColumn& c) { return c.unit; }
+template <typename Entry>
+const char* unit_of(const Entry&) { return ""; }
+
+// One list entry as JS sees it: {name, description} plus unit for window columns.
+template <typename Entry>
+Napi::Array entries(Napi::Env env, const Entry* begin, const Entry* end, bool with_unit) {
+  Napi::Array out = Napi::Array::New(env);
+  for (const Entry* x = begin; x != end; x++) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("name", x->name);
+    if (with_unit) e.Set("unit", unit_of(*x));
+    e.Set("description", x->description);
+    out.Set(out.Length(), e);
+  }
+  return out;
+}
+
 Napi::Object schema_object(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  Napi::Array columns = Napi::Array::New(env);
-  for (const WindowColumn& c : WINDOW_COLUMNS) {
-    Napi::Object e = Napi::Object::New(env);
-    e.Set("name", c.name);
-    e.Set("unit", c.unit);
-    e.Set("description", c.description);
-    columns.Set(columns.Length(), e);
-  }
-  o.Set("windowColumns", columns);
-  Napi::Array counters = Napi::Array::New(env);
-  for (const CounterField& f : COUNTER_FIELDS) {
-    Napi::Object e = Napi::Object::New(env);
-    e.Set("name", f.name);
-    e.Set("description", f.description);
-    counters.Set(counters.Length(), e);
-  }
-  o.Set("counters", counters);
-  Napi::Array reasons = Napi::Array::New(env);
-  for (const SeriesEndReasonName& r : SERIES_END_REASONS) {
-    Napi::Object e = Napi::Object::New(env);
-    e.Set("name", r.name);
-    e.Set("description", r.description);
-    reasons.Set(reasons.Length(), e);
-  }
-  o.Set("seriesEndReasons", reasons);
+  o.Set("windowColumns", entries(env, std::begin(WINDOW_COLUMNS), std::end(WINDOW_COLUMNS), true));
+  o.Set("counters", entries(env, std::begin(COUNTER_FIELDS), std::end(COUNTER_FIELDS), false));
+  o.Set("seriesEndReasons", entries(env, std::begin(SERIES_END_REASONS), std::end(SERIES_END_REASONS), false));
   return o;
 }
 
