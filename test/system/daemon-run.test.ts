@@ -1,13 +1,14 @@
 // `tcpcast run` end to end: a child daemon captures real TCP in its own namespace, stops on SIGTERM with every row written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS } from '../../src/features';
 import { COUNTERS, camelCase } from '../../src/schema';
 import { netnsUnavailableReason, withTopology, type Topology } from '../lib/netns';
+import { startCli } from '../lib/cli-child';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'bin', 'tcpcast');
@@ -20,43 +21,14 @@ interface Daemon {
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Starts `tcpcast run` inside a namespace; JSON log lines are parsed as they come. */
+/** Starts `tcpcast run` inside a namespace; JSON log lines are parsed as they come (test/lib/cli-child). */
 function startDaemon(ns: string, args: string[]): Daemon {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Array<Record<string, unknown>> = [];
-  let buffered = '';
-  const waiters: Array<() => void> = [];
-  child.stderr!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        logs.push({ msg: line, raw: true });
-      }
-      for (const w of waiters.splice(0)) w();
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const c = startCli(['run', ...args], { prefix: ['ip', 'netns', 'exec', ns] });
   return {
-    child,
-    logs,
-    exited,
-    async waitForLog(msg, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = logs.find((l) => l.msg === msg);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no "${msg}" log line; got:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
-      }
-    },
+    child: c.child,
+    logs: c.logs,
+    exited: c.exited.then((e) => e.code),
+    waitForLog: (msg, timeoutMs = 20_000) => c.waitForLog((l) => l.msg === msg, `"${msg}"`, timeoutMs),
   };
 }
 
